@@ -1,0 +1,35 @@
+//! Compiles the protos in `proto/` without a system `protoc`: protox parses
+//! them in Rust, tonic-prost-build generates the code, and the encoded
+//! descriptor set is written to OUT_DIR for server reflection.
+
+use std::{env, fs, path::PathBuf};
+
+use protox::prost::Message as _;
+
+const PROTOS: &[&str] = &[
+    "proto/strongroom/v1/secrets.proto",
+    "proto/evaluators/registry/v1/registry.proto",
+];
+
+/// Messages that carry a secret value: their derived `Debug` would print it,
+/// so the crate implements `Debug` for them by hand.
+const VALUE_CARRIERS: &[&str] = &[
+    ".strongroom.v1.CreateSecretRequest",
+    ".strongroom.v1.UpdateSecretValueRequest",
+    ".strongroom.v1.AccessSecretValueResponse",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+
+    let fds = protox::compile(PROTOS, ["proto"])?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(out_dir.join("descriptor.bin"), fds.encode_to_vec())?;
+
+    tonic_prost_build::configure()
+        .skip_debug(VALUE_CARRIERS.iter().copied())
+        .compile_fds(fds)?;
+    Ok(())
+}

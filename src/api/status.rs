@@ -1,0 +1,135 @@
+//! The one mapping from [`ServiceError`] to `tonic::Status`, with
+//! google.rpc error details. Exhaustive, without a catch-all arm, so every
+//! new error variant needs a decision here.
+
+use std::error::Error as _;
+use std::fmt::Write as _;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt as _};
+
+use crate::crypto::KeyProviderError;
+use crate::service::ServiceError;
+
+const SECRET_TYPE: &str = "strongroom.v1.Secret";
+
+impl From<ServiceError> for Status {
+    fn from(error: ServiceError) -> Status {
+        match error {
+            ServiceError::InvalidArgument(violations) => {
+                let fields: Vec<&str> = violations.iter().map(|v| v.field).collect();
+                let message = format!("invalid request: check {}", fields.join(", "));
+                let violations: Vec<FieldViolation> = violations
+                    .into_iter()
+                    .map(|v| FieldViolation::new(v.field, v.description))
+                    .collect();
+                Status::with_error_details(
+                    Code::InvalidArgument,
+                    message,
+                    ErrorDetails::with_bad_request(violations),
+                )
+            }
+            ServiceError::AlreadyExists { ref name } => with_resource(
+                Code::AlreadyExists,
+                &error,
+                name,
+                "a secret with this name, ignoring case, exists",
+            ),
+            ServiceError::NotFound { ref name } => {
+                with_resource(Code::NotFound, &error, name, "no secret has this name")
+            }
+            ServiceError::EtagMismatch { ref name } => with_resource(
+                Code::Aborted,
+                &error,
+                name,
+                "the etag is stale: read the secret again and retry",
+            ),
+            ServiceError::Contended { ref name } => with_resource(
+                Code::Aborted,
+                &error,
+                name,
+                "concurrent writes kept changing the secret: retry",
+            ),
+            ServiceError::Attached {
+                ref name,
+                ref instances,
+            } => {
+                let violations: Vec<PreconditionViolation> = instances
+                    .iter()
+                    .map(|instance| {
+                        PreconditionViolation::new(
+                            "ATTACHED",
+                            instance.name.clone(),
+                            format!(
+                                "evaluator instance {:?} uses secret {name}",
+                                instance.display_name
+                            ),
+                        )
+                    })
+                    .collect();
+                let mut message = format!("{error}: detach it first from");
+                for instance in instances {
+                    let _ = write!(message, " {}", instance.name);
+                }
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    message,
+                    ErrorDetails::with_precondition_failure(violations),
+                )
+            }
+            ServiceError::DeletesRefused { ref name } => Status::with_error_details(
+                Code::FailedPrecondition,
+                error.to_string(),
+                ErrorDetails::with_precondition_failure(vec![PreconditionViolation::new(
+                    "REGISTRY_NOT_CONFIGURED",
+                    name.clone(),
+                    "start strongroom with --registry, or with --unchecked-deletes",
+                )]),
+            ),
+            ServiceError::RegistryUnavailable(ref cause) => {
+                log_fault(&error);
+                Status::unavailable(format!(
+                    "cannot check evaluator attachments, so nothing was deleted: {cause}"
+                ))
+            }
+            ServiceError::DataLoss { ref name } => {
+                log_fault(&error);
+                Status::data_loss(format!(
+                    "the stored value of {name} failed authentication and was not returned"
+                ))
+            }
+            ServiceError::KeyProvider(KeyProviderError::Unavailable(_)) => {
+                log_fault(&error);
+                Status::unavailable("the key provider is unavailable")
+            }
+            ServiceError::KeyProvider(
+                KeyProviderError::UnknownKey { .. } | KeyProviderError::Unauthentic,
+            )
+            | ServiceError::Random
+            | ServiceError::Store(_) => {
+                log_fault(&error);
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+fn with_resource(code: Code, error: &ServiceError, name: &str, description: &str) -> Status {
+    Status::with_error_details(
+        code,
+        error.to_string(),
+        ErrorDetails::with_resource_info(SECRET_TYPE, name, "", description),
+    )
+}
+
+/// Logs a fault the caller cannot fix, with its whole cause chain. The
+/// caller gets an opaque message; causes never carry secret values.
+fn log_fault(error: &ServiceError) {
+    let mut chain = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = write!(chain, ": {cause}");
+        source = cause.source();
+    }
+    tracing::error!(error = %chain, "request failed");
+}

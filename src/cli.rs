@@ -1,0 +1,103 @@
+//! The command line. Every `serve` option can also come from an environment
+//! variable `STRONGROOM_<OPTION>`; a flag given on the command line wins.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://strongroom.db?mode=rwc";
+
+/// strongroom keeps the third-party credentials that LLM evaluators use.
+#[derive(Debug, Parser)]
+#[command(name = "strongroom", version, about)]
+pub struct Cli {
+    /// Log format; filter with RUST_LOG (default `info`).
+    #[arg(
+        long,
+        global = true,
+        env = "STRONGROOM_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the secrets service.
+    Serve(ServeArgs),
+    /// Write a new key-encryption key file, readable by its owner only.
+    Keygen {
+        /// Where to write it; an existing file is never overwritten.
+        path: PathBuf,
+    },
+    /// Apply database migrations, then exit.
+    Migrate {
+        /// The database, as a SeaORM URL.
+        #[arg(long, env = "STRONGROOM_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Run the reference evaluator registry, answering from a JSON file.
+    DevRegistry {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:50052")]
+        listen: SocketAddr,
+        /// JSON object mapping secret resource names to attached instances;
+        /// read again on every call.
+        #[arg(long)]
+        attachments: PathBuf,
+    },
+}
+
+/// Options of `strongroom serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. strongroom has no authentication yet: keep it
+    /// on loopback.
+    #[arg(long, env = "STRONGROOM_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    /// The database, as a SeaORM URL (`sqlite://file?mode=rwc`, `postgres://...`).
+    #[arg(long, env = "STRONGROOM_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// File holding the key-encryption key (base64 of 32 bytes, mode 600).
+    /// Without it, the key is read from STRONGROOM_KEY.
+    #[arg(long, env = "STRONGROOM_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// URL of the evaluator registry asked before every delete.
+    #[arg(long, env = "STRONGROOM_REGISTRY")]
+    pub registry: Option<String>,
+
+    /// How long to wait for the registry before refusing a delete.
+    #[arg(long, env = "STRONGROOM_REGISTRY_DEADLINE", default_value = "2s",
+          value_parser = humantime::parse_duration)]
+    pub registry_deadline: Duration,
+
+    /// Delete without asking any registry. Only without --registry.
+    #[arg(
+        long,
+        env = "STRONGROOM_UNCHECKED_DELETES",
+        conflicts_with = "registry"
+    )]
+    pub unchecked_deletes: bool,
+
+    /// Development mode: generate a key file if none exists and run the
+    /// reference registry in-process, both under --dev-dir.
+    #[arg(long, env = "STRONGROOM_DEV", conflicts_with_all = ["registry", "unchecked_deletes"])]
+    pub dev: bool,
+
+    /// Where development mode keeps its key and attachments files.
+    #[arg(long, env = "STRONGROOM_DEV_DIR", default_value = "strongroom-dev")]
+    pub dev_dir: PathBuf,
+}

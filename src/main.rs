@@ -1,0 +1,60 @@
+//! The `strongroom` binary: parse the command line, set up logs, dispatch.
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use strongroom::cli::{Cli, Command};
+use strongroom::{crypto, registry, startup, store, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+
+    let result: Result<(), Box<dyn Error>> = match cli.command {
+        Command::Serve(args) => startup::serve(args).await.map_err(Into::into),
+        Command::Keygen { path } => crypto::write_new_key_file(&path)
+            .map(|()| println!("wrote a new key-encryption key to {}", path.display()))
+            .map_err(Into::into),
+        Command::Migrate { database_url } => migrate(&database_url).await,
+        Command::DevRegistry {
+            listen,
+            attachments,
+        } => dev_registry(listen, attachments).await,
+    };
+
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let mut message = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            eprintln!("strongroom: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(database_url: &str) -> Result<(), Box<dyn Error>> {
+    let db = store::connect(database_url).await?;
+    store::migrate(&db).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn dev_registry(
+    listen: std::net::SocketAddr,
+    attachments: std::path::PathBuf,
+) -> Result<(), Box<dyn Error>> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, attachments = %attachments.display(), "reference evaluator registry listening");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    registry::dev_server::serve(listener, attachments, shutdown).await?;
+    Ok(())
+}

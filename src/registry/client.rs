@@ -1,0 +1,94 @@
+//! The gRPC client of the evaluator registry.
+
+use std::time::Duration;
+
+use tonic::transport::{Channel, Endpoint};
+use uuid::Uuid;
+
+use super::Attachment;
+use crate::domain::SecretName;
+use crate::pb::registry::v1::ListSecretAttachmentsRequest;
+use crate::pb::registry::v1::evaluator_registry_client::EvaluatorRegistryClient;
+
+/// Why the registry gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry URL is not a valid endpoint.
+    #[error("registry URL {url:?} is not valid: {source}")]
+    BadUrl {
+        /// The URL as configured.
+        url: String,
+        /// Why it is not valid.
+        source: tonic::transport::Error,
+    },
+    /// No answer within the deadline.
+    #[error("registry did not answer within {0:?}")]
+    DeadlineExceeded(Duration),
+    /// The registry was unreachable or answered with an error status.
+    #[error("registry call failed: {0}")]
+    Failed(#[source] tonic::Status),
+}
+
+/// Asks the evaluator registry which instances use a secret.
+#[derive(Debug, Clone)]
+pub struct RegistryClient {
+    client: EvaluatorRegistryClient<Channel>,
+    endpoint: String,
+    deadline: Duration,
+}
+
+impl RegistryClient {
+    /// A client of the registry at `url` whose calls give up after
+    /// `deadline`. Connects lazily, so strongroom starts even while the
+    /// registry is down; deletes fail until it is back.
+    pub fn new(url: &str, deadline: Duration) -> Result<Self, RegistryError> {
+        let bad_url = |source| RegistryError::BadUrl {
+            url: url.to_owned(),
+            source,
+        };
+        let endpoint = Endpoint::from_shared(url.to_owned())
+            .map_err(bad_url)?
+            .connect_timeout(deadline);
+        Ok(Self {
+            client: EvaluatorRegistryClient::new(endpoint.connect_lazy()),
+            endpoint: url.to_owned(),
+            deadline,
+        })
+    }
+
+    /// The registry's URL.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The evaluator instances attached to the secret `name` with `uid`.
+    pub async fn attachments(
+        &self,
+        name: &SecretName,
+        uid: Uuid,
+    ) -> Result<Vec<Attachment>, RegistryError> {
+        let mut request = tonic::Request::new(ListSecretAttachmentsRequest {
+            secret_name: name.to_string(),
+            secret_uid: uid.to_string(),
+        });
+        // The deadline travels to the registry as grpc-timeout, and is also
+        // enforced here in case the registry ignores it.
+        request.set_timeout(self.deadline);
+        let mut client = self.client.clone();
+        let call = client.list_secret_attachments(request);
+        let response = tokio::time::timeout(self.deadline, call)
+            .await
+            .map_err(|_| RegistryError::DeadlineExceeded(self.deadline))?
+            .map_err(RegistryError::Failed)?;
+
+        Ok(response
+            .into_inner()
+            .instances
+            .into_iter()
+            .map(|instance| Attachment {
+                name: instance.name,
+                display_name: instance.display_name,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,194 @@
+//! Assembling the service from `serve`'s options and running it until a
+//! signal: key provider, database, delete policy, listener.
+
+use std::fs;
+use std::os::unix::fs::DirBuilderExt as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::cli::ServeArgs;
+use crate::crypto::{Envelope, LocalKeyError, LocalKeyProvider, write_new_key_file};
+use crate::registry::{DeletePolicy, RegistryClient, RegistryError, dev_server};
+use crate::server::{self, ServeError};
+use crate::service::SecretService;
+use crate::store::{self, SecretStore};
+
+/// The environment variable that may hold the key-encryption key (base64).
+pub const KEY_ENV: &str = "STRONGROOM_KEY";
+
+/// An attachments file for development mode, so the quickstart can show a
+/// refused delete.
+const DEV_ATTACHMENTS: &str = r#"{
+  "tenants/acme/secrets/openai-key": [
+    {"name": "evaluators/nightly-relevance", "display_name": "Nightly relevance"}
+  ]
+}
+"#;
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// No key-encryption key was given.
+    #[error("no key-encryption key: pass --key-file, set {KEY_ENV}, or use --dev")]
+    NoKey,
+    /// The key could not be loaded or generated.
+    #[error(transparent)]
+    Key(#[from] LocalKeyError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// The registry URL is not valid.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A file or socket could not be set up.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The server failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartupError {
+    let what = what.into();
+    move |source| StartupError::Io { what, source }
+}
+
+/// Runs `strongroom serve` until SIGTERM or Ctrl-C.
+pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
+    if args.dev {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&args.dev_dir)
+            .map_err(io(format!("creating {}", args.dev_dir.display())))?;
+    }
+    let key_provider = load_key(&args)?;
+    tracing::info!(kek.id = key_provider.key_id(), "key-encryption key loaded");
+
+    let db = store::connect(&args.database_url).await?;
+    store::migrate(&db).await?;
+
+    let (stop_registry, registry_stopped) = oneshot::channel::<()>();
+    let delete_policy = if args.dev {
+        start_dev_registry(&args.dev_dir, args.registry_deadline, registry_stopped).await?
+    } else if let Some(url) = &args.registry {
+        tracing::info!(registry = %url, deadline = ?args.registry_deadline, "deletes are checked with the evaluator registry");
+        DeletePolicy::Registry(Box::new(RegistryClient::new(url, args.registry_deadline)?))
+    } else if args.unchecked_deletes {
+        tracing::warn!(
+            "--unchecked-deletes: secrets are deleted without asking the evaluator registry"
+        );
+        DeletePolicy::Unchecked
+    } else {
+        tracing::warn!("no evaluator registry configured: every delete will be refused");
+        DeletePolicy::Refuse
+    };
+
+    let service = SecretService::new(
+        SecretStore::new(db),
+        Envelope::new(Arc::new(key_provider)),
+        delete_policy,
+    );
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(io(format!("binding {}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the bound address"))?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "listening beyond loopback, but strongroom has no authentication yet");
+    }
+    tracing::info!(%addr, "strongroom listening");
+
+    server::run(listener, service, shutdown_signal()).await?;
+    let _ = stop_registry.send(());
+    tracing::info!("strongroom stopped");
+    Ok(())
+}
+
+fn load_key(args: &ServeArgs) -> Result<LocalKeyProvider, StartupError> {
+    if args.dev && args.key_file.is_none() {
+        let path = args.dev_dir.join("kek.key");
+        if !path.exists() {
+            write_new_key_file(&path)?;
+            tracing::warn!(path = %path.display(), "dev mode: generated a development key-encryption key");
+        }
+        return Ok(LocalKeyProvider::from_file(&path)?);
+    }
+    if let Some(path) = &args.key_file {
+        return Ok(LocalKeyProvider::from_file(path)?);
+    }
+    match std::env::var(KEY_ENV) {
+        Ok(text) => Ok(LocalKeyProvider::from_base64(&text, KEY_ENV)?),
+        Err(_) => Err(StartupError::NoKey),
+    }
+}
+
+async fn start_dev_registry(
+    dev_dir: &Path,
+    deadline: std::time::Duration,
+    stopped: oneshot::Receiver<()>,
+) -> Result<DeletePolicy, StartupError> {
+    let attachments = dev_dir.join("attachments.json");
+    if !attachments.exists() {
+        fs::write(&attachments, DEV_ATTACHMENTS)
+            .map_err(io(format!("writing {}", attachments.display())))?;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(io("binding the development registry"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the development registry's address"))?;
+    tracing::warn!(
+        %addr,
+        attachments = %attachments.display(),
+        "dev mode: reference evaluator registry running in-process; edit the file to attach or detach"
+    );
+    tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(error) = dev_server::serve(listener, attachments, shutdown).await {
+            tracing::error!(%error, "development registry stopped");
+        }
+    });
+    Ok(DeletePolicy::Registry(Box::new(RegistryClient::new(
+        &format!("http://{addr}"),
+        deadline,
+    )?)))
+}
+
+/// Completes on the first SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: in-flight calls finish first");
+}
