@@ -6,10 +6,12 @@ use std::{env, fs, path::PathBuf};
 
 use protox::prost::Message as _;
 
-const PROTOS: &[&str] = &[
-    "proto/strongroom/v1/secrets.proto",
-    "proto/evaluators/registry/v1/registry.proto",
-];
+/// The API strongroom serves, and so describes through reflection.
+const SERVED: &str = "proto/strongroom/v1/secrets.proto";
+
+/// Every proto compiled to Rust: the served API and the registry's contract,
+/// which strongroom calls but does not serve.
+const PROTOS: &[&str] = &[SERVED, "proto/evaluators/registry/v1/registry.proto"];
 
 /// Messages that carry a secret value: their derived `Debug` would print it,
 /// so the crate implements `Debug` for them by hand.
@@ -24,9 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={proto}");
     }
 
-    let fds = protox::compile(PROTOS, ["proto"])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(out_dir.join("descriptor.bin"), fds.encode_to_vec())?;
+    let served = protox::compile([SERVED], ["proto"])?;
+    fs::write(out_dir.join("descriptor.bin"), served.encode_to_vec())?;
+
+    let fds = protox::compile(PROTOS, ["proto"])?;
 
     tonic_prost_build::configure()
         .skip_debug(VALUE_CARRIERS.iter().copied())

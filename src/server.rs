@@ -47,8 +47,12 @@ pub async fn run(
         tonic_types::pb::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,
     ];
-    let mut v1 = tonic_reflection::server::Builder::configure();
-    let mut v1alpha = tonic_reflection::server::Builder::configure();
+    // Each builder describes its own reflection version; add the other's so
+    // both list every service served.
+    let mut v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET);
+    let mut v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET);
     for set in descriptors {
         v1 = v1.register_encoded_file_descriptor_set(set);
         v1alpha = v1alpha.register_encoded_file_descriptor_set(set);

@@ -21,5 +21,5 @@ pub mod registry {
     }
 }
 
-/// The encoded `FileDescriptorSet` of every proto in `proto/`.
+/// The encoded `FileDescriptorSet` of the served API and its imports.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));

@@ -1,0 +1,173 @@
+//! DeleteSecret, guarded by the evaluator registry.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use strongroom::pb::registry::v1::evaluator_registry_server::{
+    EvaluatorRegistry, EvaluatorRegistryServer,
+};
+use strongroom::pb::registry::v1::{ListSecretAttachmentsRequest, ListSecretAttachmentsResponse};
+use strongroom::pb::strongroom::v1::Provider;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Code, Request, Response, Status};
+
+use crate::support::{Options, Registry, TestApp, details, on_both_backends};
+
+const NAME: &str = "tenants/acme/secrets/openai-key";
+
+/// A registry that answers "nothing attached" only after `delay`.
+#[derive(Debug, Clone, Copy)]
+struct SlowRegistry {
+    delay: Duration,
+}
+
+#[tonic::async_trait]
+impl EvaluatorRegistry for SlowRegistry {
+    async fn list_secret_attachments(
+        &self,
+        _request: Request<ListSecretAttachmentsRequest>,
+    ) -> Result<Response<ListSecretAttachmentsResponse>, Status> {
+        tokio::time::sleep(self.delay).await;
+        Ok(Response::new(ListSecretAttachmentsResponse {
+            instances: vec![],
+        }))
+    }
+}
+
+async fn start_slow_registry(delay: Duration) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(EvaluatorRegistryServer::new(SlowRegistry { delay }))
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    addr
+}
+
+async fn assert_still_there(app: &TestApp) {
+    let access = app.access(NAME).await.expect("secret still stored");
+    assert_eq!(access.value, "sk-value-1234");
+}
+
+on_both_backends! {
+    async fn an_attached_secret_is_not_deleted_and_every_instance_is_named(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        app.create("acme", "openai-key", Provider::Openai, "sk-value-1234").await.unwrap();
+        app.attach(NAME, &[
+            ("evaluators/nightly-relevance", "Nightly relevance"),
+            ("evaluators/toxicity", "Toxicity check"),
+        ]);
+
+        let status = app.delete(NAME, "").await.unwrap_err();
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let failure = details(&status).precondition_failure().cloned().expect("details");
+        let subjects: Vec<&str> = failure.violations.iter().map(|v| v.subject.as_str()).collect();
+        assert_eq!(subjects, ["evaluators/nightly-relevance", "evaluators/toxicity"]);
+        assert!(failure.violations[1].description.contains("Toxicity check"));
+        assert_still_there(&app).await;
+
+        // Detaching (editing the registry's file) lets the delete through.
+        app.detach_all();
+        app.delete(NAME, "").await.unwrap();
+        assert_eq!(app.get(NAME).await.unwrap_err().code(), Code::NotFound);
+    }
+
+    async fn a_secret_created_again_after_a_delete_gets_a_new_uid(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let first = app.create("acme", "openai-key", Provider::Openai, "sk-a").await.unwrap();
+        app.delete(NAME, &first.etag).await.unwrap();
+        let second = app.create("acme", "openai-key", Provider::Openai, "sk-b").await.unwrap();
+        assert_ne!(first.uid, second.uid);
+        assert_eq!(second.version, 1);
+        assert_ne!(first.etag, second.etag);
+    }
+
+    async fn a_delete_with_a_stale_etag_is_aborted(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let v1 = app.create("acme", "openai-key", Provider::Openai, "sk-value-0000").await.unwrap();
+        app.update(NAME, "sk-value-1234", "").await.unwrap();
+        assert_eq!(app.delete(NAME, &v1.etag).await.unwrap_err().code(), Code::Aborted);
+        assert_still_there(&app).await;
+    }
+
+    async fn an_unreachable_registry_makes_deletes_unavailable(backend: Backend) {
+        let options = Options { registry: Registry::Unreachable, ..Options::default() };
+        let app = TestApp::spawn_with(backend, options).await;
+        app.create("acme", "openai-key", Provider::Openai, "sk-value-1234").await.unwrap();
+        assert_eq!(app.delete(NAME, "").await.unwrap_err().code(), Code::Unavailable);
+        assert_still_there(&app).await;
+    }
+
+    async fn a_failing_registry_makes_deletes_unavailable(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        app.create("acme", "openai-key", Provider::Openai, "sk-value-1234").await.unwrap();
+        std::fs::write(&app.attachments, "{ not json").unwrap();
+        let status = app.delete(NAME, "").await.unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_still_there(&app).await;
+    }
+
+    async fn a_registry_slower_than_the_deadline_makes_deletes_unavailable(backend: Backend) {
+        let slow = start_slow_registry(Duration::from_secs(5)).await;
+        let options = Options {
+            registry: Registry::At(slow),
+            registry_deadline: Duration::from_millis(200),
+        };
+        let app = TestApp::spawn_with(backend, options).await;
+        app.create("acme", "openai-key", Provider::Openai, "sk-value-1234").await.unwrap();
+
+        let started = std::time::Instant::now();
+        let status = app.delete(NAME, "").await.unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable);
+        assert!(started.elapsed() < Duration::from_secs(4), "the deadline was not applied");
+        assert_still_there(&app).await;
+    }
+
+    async fn without_a_registry_deletes_are_refused_unless_unchecked(backend: Backend) {
+        let refusing = TestApp::spawn_with(
+            backend.clone(),
+            Options { registry: Registry::None, ..Options::default() },
+        )
+        .await;
+        refusing.create("acme", "openai-key", Provider::Openai, "sk-value-1234").await.unwrap();
+        let status = refusing.delete(NAME, "").await.unwrap_err();
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let failure = details(&status).precondition_failure().cloned().expect("details");
+        assert_eq!(failure.violations[0].r#type, "REGISTRY_NOT_CONFIGURED");
+        assert_still_there(&refusing).await;
+        drop(refusing);
+
+        let unchecked = TestApp::spawn_with(
+            backend,
+            Options { registry: Registry::Unchecked, ..Options::default() },
+        )
+        .await;
+        unchecked.create("acme", "openai-key", Provider::Openai, "v").await.unwrap();
+        unchecked.delete(NAME, "").await.unwrap();
+        assert_eq!(unchecked.get(NAME).await.unwrap_err().code(), Code::NotFound);
+    }
+
+    async fn a_delete_in_flight_at_shutdown_finishes_before_the_server_stops(backend: Backend) {
+        let slow = start_slow_registry(Duration::from_millis(500)).await;
+        let options = Options { registry: Registry::At(slow), ..Options::default() };
+        let mut app = TestApp::spawn_with(backend, options).await;
+        app.create("acme", "openai-key", Provider::Openai, "sk-value-1234").await.unwrap();
+
+        let mut client = app.client.clone();
+        let in_flight = tokio::spawn(async move {
+            client
+                .delete_secret(strongroom::pb::strongroom::v1::DeleteSecretRequest {
+                    name: NAME.into(),
+                    etag: String::new(),
+                })
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let server = app.begin_shutdown();
+
+        in_flight.await.unwrap().expect("the in-flight delete completes");
+        tokio::time::timeout(Duration::from_secs(5), server).await.unwrap().unwrap();
+    }
+}

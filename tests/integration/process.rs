@@ -1,0 +1,353 @@
+//! The `strongroom` binary as an operator runs it: `serve --dev`, `keygen`,
+//! `migrate`, signals, and everything it prints.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use strongroom::pb::strongroom::v1::secrets_service_client::SecretsServiceClient;
+use strongroom::pb::strongroom::v1::{self as pb, Provider};
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::support::testdata;
+
+const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
+
+/// A running `strongroom` process whose standard error is collected.
+struct Process {
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Process {
+    fn start(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Process {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .envs(envs.iter().copied())
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("strongroom starts");
+        let output = Arc::new(Mutex::new(String::new()));
+        for mut stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let output = Arc::clone(&output);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 8192];
+                while let Ok(n) = stream.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    output
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buffer[..n]));
+                }
+            });
+        }
+        Process { child, output }
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// Waits for the "strongroom listening" line and returns its address.
+    fn listening_address(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let output = self.output();
+            if let Some(line) = output.lines().find(|l| l.contains("strongroom listening")) {
+                let addr = line.split("127.0.0.1:").nth(1).expect("address in line");
+                let port: String = addr.chars().take_while(char::is_ascii_digit).collect();
+                return format!("127.0.0.1:{port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not start:\n{}", self.output());
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        let status = self.child.wait().expect("process exits");
+        std::thread::sleep(Duration::from_millis(100));
+        (status, self.output())
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+async fn client(addr: &str) -> SecretsServiceClient<Channel> {
+    SecretsServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("client connects")
+}
+
+/// Every form a value could take in a log line: raw, escaped as JSON or
+/// Debug, base64, and a distinctive slice of it.
+fn forms(value: &str) -> Vec<String> {
+    let middle: String = value
+        .chars()
+        .skip(value.chars().count() / 3)
+        .take(12)
+        .collect();
+    vec![
+        value.to_owned(),
+        serde_json::to_string(value)
+            .unwrap()
+            .trim_matches('"')
+            .to_owned(),
+        format!("{value:?}").trim_matches('"').to_owned(),
+        STANDARD.encode(value),
+        URL_SAFE_NO_PAD.encode(value),
+        middle,
+    ]
+}
+
+/// Runs create, access, list, update and delete, with rejected requests
+/// among them, and returns every value sent or received.
+async fn exercise(client: &mut SecretsServiceClient<Channel>) -> Vec<String> {
+    let service_account =
+        std::fs::read_to_string(testdata().join("google-service-account.json")).unwrap();
+    let openai = std::fs::read_to_string(testdata().join("openai-api-key.txt")).unwrap();
+    let rotated = "sk-proj-ROTATED-b7c1d9e3f5a7b9c1d3e5f7";
+    let rejected = "gsk_REJECTED-value-that-must-not-print";
+    let oversized = "OVERSIZED-".repeat(6600);
+
+    let create = |id: &str, provider: Provider, value: &str| pb::CreateSecretRequest {
+        parent: "tenants/acme".into(),
+        secret_id: id.into(),
+        provider: provider.into(),
+        value: value.into(),
+    };
+    let created = client
+        .create_secret(create("openai-key", Provider::Openai, &openai))
+        .await
+        .unwrap();
+    client
+        .create_secret(create("gcp-sa", Provider::Google, &service_account))
+        .await
+        .unwrap();
+
+    // Rejected: bad parent, duplicate, oversized, stale etag.
+    let mut bad = create("x", Provider::Groq, rejected);
+    bad.parent = "tenants/BAD".into();
+    assert_eq!(
+        client.create_secret(bad).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    let duplicate = create("OPENAI-KEY", Provider::Openai, rejected);
+    assert_eq!(
+        client.create_secret(duplicate).await.unwrap_err().code(),
+        Code::AlreadyExists
+    );
+    let big = create("big", Provider::Other, &oversized);
+    assert_eq!(
+        client.create_secret(big).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
+
+    for name in [
+        "tenants/acme/secrets/openai-key",
+        "tenants/acme/secrets/gcp-sa",
+    ] {
+        let request = pb::AccessSecretValueRequest { name: name.into() };
+        client.access_secret_value(request).await.unwrap();
+    }
+    let update = |value: &str, etag: &str| pb::UpdateSecretValueRequest {
+        name: "tenants/acme/secrets/openai-key".into(),
+        value: value.into(),
+        etag: etag.into(),
+    };
+    client
+        .update_secret_value(update(rotated, &created.get_ref().etag))
+        .await
+        .unwrap();
+    let stale = client
+        .update_secret_value(update(rejected, &created.get_ref().etag))
+        .await;
+    assert_eq!(stale.unwrap_err().code(), Code::Aborted);
+
+    let list = pb::ListSecretsRequest {
+        parent: "tenants/acme".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        client
+            .list_secrets(list)
+            .await
+            .unwrap()
+            .get_ref()
+            .secrets
+            .len(),
+        2
+    );
+
+    // The development registry attaches openai-key; gcp-sa is free.
+    let delete = |name: &str| pb::DeleteSecretRequest {
+        name: name.into(),
+        etag: String::new(),
+    };
+    let refused = client
+        .delete_secret(delete("tenants/acme/secrets/openai-key"))
+        .await;
+    assert_eq!(refused.unwrap_err().code(), Code::FailedPrecondition);
+    client
+        .delete_secret(delete("tenants/acme/secrets/gcp-sa"))
+        .await
+        .unwrap();
+
+    vec![
+        service_account,
+        openai,
+        rotated.into(),
+        rejected.into(),
+        oversized,
+    ]
+}
+
+async fn assert_no_value_in_output(format: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Process::start(
+        dir.path(),
+        &[
+            "--log-format",
+            format,
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[("RUST_LOG", "trace")],
+    );
+    let addr = server.listening_address();
+    let values = exercise(&mut client(&addr).await).await;
+    let (status, output) = server.terminate();
+
+    assert!(status.success(), "{status:?}\n{output}");
+    assert!(
+        output.contains("strongroom stopped"),
+        "no graceful stop:\n{output}"
+    );
+    // The capture really is at TRACE and covers the calls.
+    assert!(output.contains("TRACE") || output.contains("\"level\":\"TRACE\""));
+    assert!(output.contains("AccessSecretValue"));
+    for value in &values {
+        for form in forms(value) {
+            assert!(
+                !output.contains(&form),
+                "a value appeared in the {format} output: {form:.40}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_value_appears_in_trace_level_text_output() {
+    assert_no_value_in_output("text").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_value_appears_in_trace_level_json_output() {
+    assert_no_value_in_output("json").await;
+}
+
+#[test]
+fn serve_refuses_a_key_file_that_others_can_read() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("kek.key");
+    let keygen = Command::new(BIN).arg("keygen").arg(&key).output().unwrap();
+    assert!(keygen.status.success());
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--key-file"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+}
+
+#[test]
+fn serve_without_any_key_says_how_to_provide_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .env_remove("STRONGROOM_KEY")
+        .env_remove("STRONGROOM_KEY_FILE")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--key-file") && stderr.contains("STRONGROOM_KEY"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_then_serve_with_a_key_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("prod.db").display());
+    let migrate = Command::new(BIN)
+        .args(["migrate", "--database-url", &db])
+        .output()
+        .unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+
+    let key = STANDARD.encode([42u8; 32]);
+    let server = Process::start(
+        dir.path(),
+        &["serve", "--listen", "127.0.0.1:0", "--unchecked-deletes"],
+        &[
+            ("STRONGROOM_KEY", key.as_str()),
+            ("STRONGROOM_DATABASE_URL", db.as_str()),
+        ],
+    );
+    let mut client = client(&server.listening_address()).await;
+    let request = pb::CreateSecretRequest {
+        parent: "tenants/acme".into(),
+        secret_id: "k".into(),
+        provider: Provider::Replicate.into(),
+        value: "r8_value".into(),
+    };
+    client.create_secret(request).await.unwrap();
+    let delete = pb::DeleteSecretRequest {
+        name: "tenants/acme/secrets/k".into(),
+        etag: String::new(),
+    };
+    client.delete_secret(delete).await.unwrap();
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+    assert!(
+        output.contains("--unchecked-deletes"),
+        "the warning is logged:\n{output}"
+    );
+    assert!(!output.contains(&key));
+}
