@@ -49,6 +49,9 @@ impl SecretValue {
 
     /// Gives the value up as a plain `String`, for the one response that
     /// carries it.
+    // TODO(zeroize): the copies outside our types (the request's protobuf
+    // bytes and decoded `String`, and this response `String` once encoded)
+    // are freed by hyper/prost without being wiped.
     pub fn into_response_string(self) -> String {
         self.0.expose_secret().to_owned()
     }
