@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Attachment;
 use crate::domain::SecretName;
 use crate::pb::registry::v1::ListSecretAttachmentsRequest;
-use crate::pb::registry::v1::evaluator_registry_client::EvaluatorRegistryClient;
+use crate::pb::registry::v1::evaluator_registry_service_client::EvaluatorRegistryServiceClient;
 
 /// Why the registry gave no answer.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +32,7 @@ pub enum RegistryError {
 /// Asks the evaluator registry which instances use a secret.
 #[derive(Debug, Clone)]
 pub struct RegistryClient {
-    client: EvaluatorRegistryClient<Channel>,
+    client: EvaluatorRegistryServiceClient<Channel>,
     endpoint: String,
     deadline: Duration,
 }
@@ -50,7 +50,7 @@ impl RegistryClient {
             .map_err(bad_url)?
             .connect_timeout(deadline);
         Ok(Self {
-            client: EvaluatorRegistryClient::new(endpoint.connect_lazy()),
+            client: EvaluatorRegistryServiceClient::new(endpoint.connect_lazy()),
             endpoint: url.to_owned(),
             deadline,
         })

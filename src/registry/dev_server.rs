@@ -19,8 +19,8 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
-use crate::pb::registry::v1::evaluator_registry_server::{
-    EvaluatorRegistry, EvaluatorRegistryServer,
+use crate::pb::registry::v1::evaluator_registry_service_server::{
+    EvaluatorRegistryService, EvaluatorRegistryServiceServer,
 };
 use crate::pb::registry::v1::{
     EvaluatorInstance, ListSecretAttachmentsRequest, ListSecretAttachmentsResponse,
@@ -60,7 +60,7 @@ impl FileRegistry {
 }
 
 #[tonic::async_trait]
-impl EvaluatorRegistry for FileRegistry {
+impl EvaluatorRegistryService for FileRegistry {
     async fn list_secret_attachments(
         &self,
         request: Request<ListSecretAttachmentsRequest>,
@@ -87,7 +87,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
-        .add_service(EvaluatorRegistryServer::new(FileRegistry::new(attachments)))
+        .add_service(EvaluatorRegistryServiceServer::new(FileRegistry::new(
+            attachments,
+        )))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
 }

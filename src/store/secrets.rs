@@ -117,11 +117,6 @@ impl SecretStore {
         Self { db }
     }
 
-    /// The connection, for health checks and tests.
-    pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// Inserts a new secret; [`StoreError::Duplicate`] if its name is taken
     /// in the tenant, ignoring case.
     pub async fn insert(&self, secret: NewSecret) -> Result<(), StoreError> {

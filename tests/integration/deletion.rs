@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use strongroom::pb::registry::v1::evaluator_registry_server::{
-    EvaluatorRegistry, EvaluatorRegistryServer,
+use strongroom::pb::registry::v1::evaluator_registry_service_server::{
+    EvaluatorRegistryService, EvaluatorRegistryServiceServer,
 };
 use strongroom::pb::registry::v1::{ListSecretAttachmentsRequest, ListSecretAttachmentsResponse};
 use strongroom::pb::strongroom::v1::Provider;
@@ -23,7 +23,7 @@ struct SlowRegistry {
 }
 
 #[tonic::async_trait]
-impl EvaluatorRegistry for SlowRegistry {
+impl EvaluatorRegistryService for SlowRegistry {
     async fn list_secret_attachments(
         &self,
         _request: Request<ListSecretAttachmentsRequest>,
@@ -40,7 +40,7 @@ async fn start_slow_registry(delay: Duration) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(EvaluatorRegistryServer::new(SlowRegistry { delay }))
+            .add_service(EvaluatorRegistryServiceServer::new(SlowRegistry { delay }))
             .serve_with_incoming(TcpListenerStream::new(listener)),
     );
     addr

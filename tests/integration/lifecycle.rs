@@ -64,6 +64,23 @@ on_both_backends! {
         assert_eq!(access.uid, created[0].uid);
     }
 
+    async fn fifty_concurrent_creates_of_different_names_all_succeed(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let creates = (0..50).map(|i| {
+            let app = &app;
+            async move { app.create("acme", &format!("key-{i}"), Provider::Other, "value").await }
+        });
+        for result in join_all(creates).await {
+            result.expect("no write is lost to lock contention");
+        }
+        let list = strongroom::pb::strongroom::v1::ListSecretsRequest {
+            parent: "tenants/acme".into(),
+            page_size: 100,
+            ..Default::default()
+        };
+        assert_eq!(app.list(list).await.unwrap().secrets.len(), 50);
+    }
+
     async fn a_missing_secret_is_not_found_on_every_rpc(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let name = "tenants/acme/secrets/nothing-here";
