@@ -25,8 +25,8 @@ pub enum RegistryError {
     #[error("registry did not answer within {0:?}")]
     DeadlineExceeded(Duration),
     /// The registry was unreachable or answered with an error status.
-    #[error("registry call failed: {0}")]
-    Failed(#[source] tonic::Status),
+    #[error("registry call failed with {:?}: {}", .0.code(), .0.message())]
+    Failed(tonic::Status),
 }
 
 /// Asks the evaluator registry which instances use a secret.
