@@ -58,6 +58,15 @@ pub async fn run(
         v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
     }
 
+    // Once shutdown begins, health checks say NOT_SERVING, so load
+    // balancers stop routing here while in-flight calls finish.
+    let shutdown = async move {
+        shutdown.await;
+        health
+            .set_not_serving::<SecretsServiceServer<SecretsApi>>()
+            .await;
+    };
+
     let secrets = SecretsServiceServer::new(SecretsApi::new(service))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
     Server::builder()
