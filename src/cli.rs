@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::telemetry::LogFormat;
@@ -92,9 +93,16 @@ pub struct ServeArgs {
     )]
     pub unchecked_deletes: bool,
 
+    /// After SIGTERM or Ctrl-C, how long in-flight calls may take before
+    /// the process stops anyway. A second signal stops it at once.
+    #[arg(long, env = "STRONGROOM_SHUTDOWN_GRACE", default_value = "30s",
+          value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+
     /// Development mode: generate a key file if none exists and run the
     /// reference registry in-process, both under --dev-dir.
-    #[arg(long, env = "STRONGROOM_DEV", conflicts_with_all = ["registry", "unchecked_deletes"])]
+    #[arg(long, env = "STRONGROOM_DEV", conflicts_with_all = ["registry", "unchecked_deletes"],
+          value_parser = BoolishValueParser::new())]
     pub dev: bool,
 
     /// Where development mode keeps its key and attachments files.

@@ -52,9 +52,6 @@ async fn dev_registry(
 ) -> Result<(), Box<dyn Error>> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(addr = %listener.local_addr()?, attachments = %attachments.display(), "reference evaluator registry listening");
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    registry::dev_server::serve(listener, attachments, shutdown).await?;
+    registry::dev_server::serve(listener, attachments, startup::shutdown_signal()).await?;
     Ok(())
 }

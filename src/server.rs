@@ -21,10 +21,10 @@ const MAX_REQUEST_BYTES: usize = 256 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The reflection service could not load a descriptor set.
-    #[error("reflection: {0}")]
+    #[error("reflection service could not be built")]
     Reflection(#[from] tonic_reflection::server::Error),
     /// The transport failed.
-    #[error("transport: {0}")]
+    #[error("gRPC transport failed")]
     Transport(#[from] tonic::transport::Error),
 }
 

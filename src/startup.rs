@@ -38,13 +38,28 @@ pub enum StartupError {
     #[error(transparent)]
     Key(#[from] LocalKeyError),
     /// The database could not be opened or migrated.
-    #[error("database: {0}")]
+    #[error("database")]
     Database(#[from] sea_orm::DbErr),
+    /// Stored secrets were written under another key-encryption key.
+    #[error(
+        "the database holds secrets wrapped by key-encryption key(s) {found:?}, but the key \
+         given is {current:?}: start with the key they were written under (in --dev mode, \
+         keep strongroom-dev/kek.key together with the database)"
+    )]
+    ForeignKeys {
+        /// The id of the key this process holds.
+        current: String,
+        /// Other key ids found in storage.
+        found: Vec<String>,
+    },
+    /// The store failed.
+    #[error("store")]
+    Store(#[from] crate::store::StoreError),
     /// The registry URL is not valid.
     #[error(transparent)]
     Registry(#[from] RegistryError),
     /// A file or socket could not be set up.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What was being done.
         what: String,
@@ -54,6 +69,9 @@ pub enum StartupError {
     /// The server failed.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The server task panicked or was cancelled.
+    #[error("server task ended abnormally")]
+    ServerTask(#[source] tokio::task::JoinError),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartupError {
@@ -92,11 +110,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         DeletePolicy::Refuse
     };
 
-    let service = SecretService::new(
-        SecretStore::new(db),
-        Envelope::new(Arc::new(key_provider)),
-        delete_policy,
-    );
+    // One local key today: values wrapped by another key would fail to
+    // open, and new writes would mix keys in one database. Refuse early.
+    let store = SecretStore::new(db);
+    let foreign = store.other_key_ids(key_provider.key_id(), 3).await?;
+    if !foreign.is_empty() {
+        return Err(StartupError::ForeignKeys {
+            current: key_provider.key_id().to_owned(),
+            found: foreign,
+        });
+    }
+
+    let service = SecretService::new(store, Envelope::new(Arc::new(key_provider)), delete_policy);
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(io(format!("binding {}", args.listen)))?;
@@ -108,10 +133,40 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     }
     tracing::info!(%addr, "strongroom listening");
 
-    server::run(listener, service, shutdown_signal()).await?;
+    let (stop_server, server_stopping) = oneshot::channel::<()>();
+    let mut server = tokio::spawn(server::run(listener, service, async {
+        let _ = server_stopping.await;
+    }));
+    tokio::select! {
+        finished = &mut server => return finished_server(finished),
+        () = shutdown_signal() => {}
+    }
+
+    // Graceful: in-flight calls finish, but a long-lived stream (such as a
+    // health watch) must not hold the process forever.
+    tracing::info!(grace = ?args.shutdown_grace, "shutting down: in-flight calls finish first");
+    let _ = stop_server.send(());
+    tokio::select! {
+        finished = &mut server => finished_server(finished)?,
+        () = shutdown_signal() => {
+            tracing::warn!("second signal: stopping without waiting for in-flight calls");
+        }
+        () = tokio::time::sleep(args.shutdown_grace) => {
+            tracing::warn!("shutdown grace period over: stopping with calls still open");
+        }
+    }
     let _ = stop_registry.send(());
     tracing::info!("strongroom stopped");
     Ok(())
+}
+
+fn finished_server(
+    finished: Result<Result<(), ServeError>, tokio::task::JoinError>,
+) -> Result<(), StartupError> {
+    match finished {
+        Ok(result) => Ok(result?),
+        Err(join) => Err(StartupError::ServerTask(join)),
+    }
 }
 
 fn load_key(args: &ServeArgs) -> Result<LocalKeyProvider, StartupError> {
@@ -167,8 +222,8 @@ async fn start_dev_registry(
     )?)))
 }
 
-/// Completes on the first SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
+/// Completes on the next SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::error!(%error, "cannot listen for Ctrl-C");
@@ -190,5 +245,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: in-flight calls finish first");
 }

@@ -9,6 +9,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt as _};
 
 use crate::crypto::KeyProviderError;
+use crate::registry::RegistryError;
 use crate::service::ServiceError;
 
 const SECRET_TYPE: &str = "strongroom.v1.Secret";
@@ -67,10 +68,8 @@ impl From<ServiceError> for Status {
                         )
                     })
                     .collect();
-                let mut message = format!("{error}: detach it first from");
-                for instance in instances {
-                    let _ = write!(message, " {}", instance.name);
-                }
+                let names: Vec<&str> = instances.iter().map(|i| i.name.as_str()).collect();
+                let message = format!("{error}: detach it first from {}", names.join(", "));
                 Status::with_error_details(
                     Code::FailedPrecondition,
                     message,
@@ -88,8 +87,18 @@ impl From<ServiceError> for Status {
             ),
             ServiceError::RegistryUnavailable(ref cause) => {
                 log_fault(&error);
+                let reason = match cause {
+                    RegistryError::DeadlineExceeded(deadline) => {
+                        format!("the evaluator registry did not answer within {deadline:?}")
+                    }
+                    RegistryError::Failed(_)
+                    | RegistryError::BadUrl { .. }
+                    | RegistryError::UnsupportedScheme { .. } => {
+                        "the evaluator registry is unreachable or failed".to_owned()
+                    }
+                };
                 Status::unavailable(format!(
-                    "cannot check evaluator attachments, so nothing was deleted: {cause}"
+                    "{reason}: attachments cannot be checked, so nothing was deleted"
                 ))
             }
             ServiceError::DataLoss { ref name } => {

@@ -70,7 +70,7 @@ pub enum EnvelopeError {
     #[error("stored ciphertext failed authentication")]
     Unauthentic,
     /// The key provider failed for a reason other than authentication.
-    #[error("key provider: {0}")]
+    #[error("key provider failed")]
     KeyProvider(#[source] KeyProviderError),
     /// The system random number generator failed.
     #[error("the system random number generator failed")]

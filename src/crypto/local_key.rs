@@ -22,7 +22,7 @@ use super::{DataKey, KeyProvider, KeyProviderError, WrappedKey};
 #[derive(Debug, thiserror::Error)]
 pub enum LocalKeyError {
     /// The key file could not be read or written.
-    #[error("key file {path}: {source}")]
+    #[error("key file {path}")]
     Io {
         /// The key file.
         path: PathBuf,

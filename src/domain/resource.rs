@@ -65,6 +65,11 @@ impl SecretId {
         Ok(Self(raw.to_owned()))
     }
 
+    /// An id read back from storage, where only parsed ids are written.
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
+    }
+
     /// The id as the user wrote it.
     pub fn as_str(&self) -> &str {
         &self.0

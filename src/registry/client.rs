@@ -14,12 +14,18 @@ use crate::pb::registry::v1::evaluator_registry_service_client::EvaluatorRegistr
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The registry URL is not a valid endpoint.
-    #[error("registry URL {url:?} is not valid: {source}")]
+    #[error("registry URL {url:?} is not valid")]
     BadUrl {
         /// The URL as configured.
         url: String,
         /// Why it is not valid.
         source: tonic::transport::Error,
+    },
+    /// The registry URL is not `http://host:port`.
+    #[error("registry URL {url:?} must start with http:// (TLS is not supported yet)")]
+    UnsupportedScheme {
+        /// The URL as configured.
+        url: String,
     },
     /// No answer within the deadline.
     #[error("registry did not answer within {0:?}")]
@@ -49,6 +55,13 @@ impl RegistryClient {
         let endpoint = Endpoint::from_shared(url.to_owned())
             .map_err(bad_url)?
             .connect_timeout(deadline);
+        // Without a scheme the URL parses, but every call would fail.
+        // TODO(tls): accept https:// once tonic's TLS feature is enabled.
+        if endpoint.uri().scheme_str() != Some("http") {
+            return Err(RegistryError::UnsupportedScheme {
+                url: url.to_owned(),
+            });
+        }
         Ok(Self {
             client: EvaluatorRegistryServiceClient::new(endpoint.connect_lazy()),
             endpoint: url.to_owned(),
@@ -90,5 +103,19 @@ impl RegistryClient {
                 display_name: instance.display_name,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_plain_http_urls_are_accepted() {
+        let deadline = Duration::from_secs(1);
+        assert!(RegistryClient::new("http://127.0.0.1:50052", deadline).is_ok());
+        for url in ["127.0.0.1:50052", "https://registry:443", "htp://x y"] {
+            assert!(RegistryClient::new(url, deadline).is_err(), "{url}");
+        }
     }
 }

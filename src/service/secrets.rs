@@ -210,7 +210,13 @@ impl SecretService {
         for _ in 0..MAX_ATTEMPTS {
             let current = self.find(name).await?;
             check_etag(name, &current, expected_etag)?;
-            self.check_not_attached(name, current.uid).await?;
+            // Ask about the secret as stored: the caller may have spelled
+            // its name in another case, and the registry matches exactly.
+            let stored_name = SecretName {
+                tenant: name.tenant.clone(),
+                id: SecretId::from_stored(current.name.clone()),
+            };
+            self.check_not_attached(&stored_name, current.uid).await?;
 
             // The window between check and delete. The registry answered for
             // this uid, so a secret deleted and re-created under the same

@@ -117,6 +117,25 @@ impl SecretStore {
         Self { db }
     }
 
+    /// Up to `limit` ids of key-encryption keys other than `current` that
+    /// wrapped stored data keys. Scans the table: for start-up, not requests.
+    pub async fn other_key_ids(
+        &self,
+        current: &str,
+        limit: u64,
+    ) -> Result<Vec<String>, StoreError> {
+        let ids = Entity::find()
+            .select_only()
+            .column(Column::KekId)
+            .distinct()
+            .filter(Column::KekId.ne(current))
+            .limit(limit)
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await?;
+        Ok(ids)
+    }
+
     /// Inserts a new secret; [`StoreError::Duplicate`] if its name is taken
     /// in the tenant, ignoring case.
     pub async fn insert(&self, secret: NewSecret) -> Result<(), StoreError> {

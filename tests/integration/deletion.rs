@@ -74,6 +74,18 @@ on_both_backends! {
         assert_eq!(app.get(NAME).await.unwrap_err().code(), Code::NotFound);
     }
 
+    async fn the_registry_is_asked_about_the_stored_name_whatever_case_the_caller_used(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        app.create("acme", "OpenAI-Key", Provider::Openai, "sk-value-1234").await.unwrap();
+        app.attach("tenants/acme/secrets/OpenAI-Key", &[("evaluators/nightly", "Nightly")]);
+
+        for spelling in ["openai-key", "OPENAI-KEY", "OpenAI-Key"] {
+            let status = app.delete(&format!("tenants/acme/secrets/{spelling}"), "").await.unwrap_err();
+            assert_eq!(status.code(), Code::FailedPrecondition, "{spelling}");
+        }
+        assert!(app.get("tenants/acme/secrets/OpenAI-Key").await.is_ok());
+    }
+
     async fn a_secret_created_again_after_a_delete_gets_a_new_uid(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let first = app.create("acme", "openai-key", Provider::Openai, "sk-a").await.unwrap();

@@ -75,15 +75,33 @@ impl Process {
         panic!("server did not start:\n{}", self.output());
     }
 
-    /// Sends SIGTERM and waits for the exit status.
-    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+    fn signal(&self, signal: &str) {
         let pid = self.child.id().to_string();
         Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([signal, &pid])
             .status()
             .expect("kill runs");
-        let status = self.child.wait().expect("process exits");
-        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    fn wait_for_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("process state") {
+                std::thread::sleep(Duration::from_millis(100));
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        self.signal("-TERM");
+        let status = self
+            .wait_for_exit(Duration::from_secs(60))
+            .expect("process exits");
         (status, self.output())
     }
 }
@@ -350,4 +368,115 @@ async fn migrate_then_serve_with_a_key_from_the_environment() {
         "the warning is logged:\n{output}"
     );
     assert!(!output.contains(&key));
+}
+
+/// Opens a health watch: a stream that stays open until the server ends it.
+async fn open_watch(addr: &str) -> tonic::Streaming<tonic_health::pb::HealthCheckResponse> {
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let request = tonic_health::pb::HealthCheckRequest {
+        service: String::new(),
+    };
+    let mut watch = health.watch(request).await.unwrap().into_inner();
+    watch.message().await.unwrap().expect("first status");
+    watch
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_stream_holds_shutdown_only_for_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Process::start(
+        dir.path(),
+        &[
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--shutdown-grace",
+            "1s",
+        ],
+        &[],
+    );
+    let _watch = open_watch(&server.listening_address()).await;
+
+    server.signal("-TERM");
+    let status = server
+        .wait_for_exit(Duration::from_secs(20))
+        .expect("exits after the grace");
+    assert!(status.success());
+    assert!(
+        server.output().contains("grace period over"),
+        "{}",
+        server.output()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Process::start(
+        dir.path(),
+        &[
+            "serve",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--shutdown-grace",
+            "10m",
+        ],
+        &[],
+    );
+    let _watch = open_watch(&server.listening_address()).await;
+
+    server.signal("-TERM");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        server.wait_for_exit(Duration::from_millis(100)).is_none(),
+        "still waiting for the stream"
+    );
+    server.signal("-INT");
+    let status = server
+        .wait_for_exit(Duration::from_secs(20))
+        .expect("exits on the second signal");
+    assert!(status.success());
+    assert!(
+        server.output().contains("second signal"),
+        "{}",
+        server.output()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_database_written_under_another_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Process::start(
+        dir.path(),
+        &["serve", "--dev", "--listen", "127.0.0.1:0"],
+        &[],
+    );
+    let mut client = client(&server.listening_address()).await;
+    let request = pb::CreateSecretRequest {
+        parent: "tenants/acme".into(),
+        secret_id: "k".into(),
+        provider: Provider::Openai.into(),
+        value: "sk-value".into(),
+    };
+    client.create_secret(request).await.unwrap();
+    assert!(server.terminate().0.success());
+
+    // Same database (./strongroom.db), another key.
+    let other_key = STANDARD.encode([7u8; 32]);
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("STRONGROOM_KEY", &other_key)
+        .args(["serve", "--listen", "127.0.0.1:0", "--unchecked-deletes"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("wrapped by key-encryption key"), "{stderr}");
 }
