@@ -4,6 +4,10 @@
 //! secret name that handlers record once they have parsed them. Payloads
 //! are never logged. The line's level follows the status: INFO for OK, WARN
 //! for errors the caller caused, ERROR for faults on our side.
+//!
+//! The line is written when the response starts. For unary calls, which
+//! are all of SecretsService, that is the end of the call; for a streaming
+//! call (a health watch, reflection) the stream may still be open.
 
 use std::future::Future;
 use std::pin::Pin;
