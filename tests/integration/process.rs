@@ -386,68 +386,57 @@ async fn open_watch(addr: &str) -> tonic::Streaming<tonic_health::pb::HealthChec
     watch
 }
 
+/// A `serve --dev` process with `--shutdown-grace grace` and a health watch
+/// open on it. The directory and the stream must outlive the test's checks.
+async fn serving_with_an_open_watch(
+    grace: &str,
+) -> (
+    tempfile::TempDir,
+    Process,
+    tonic::Streaming<tonic_health::pb::HealthCheckResponse>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "serve",
+        "--dev",
+        "--listen",
+        "127.0.0.1:0",
+        "--shutdown-grace",
+        grace,
+    ];
+    let server = Process::start(dir.path(), &args, &[]);
+    let watch = open_watch(&server.listening_address()).await;
+    (dir, server, watch)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_stream_holds_shutdown_only_for_the_grace_period() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Process::start(
-        dir.path(),
-        &[
-            "serve",
-            "--dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--shutdown-grace",
-            "1s",
-        ],
-        &[],
-    );
-    let _watch = open_watch(&server.listening_address()).await;
+    let (_dir, mut server, _watch) = serving_with_an_open_watch("1s").await;
 
     server.signal("-TERM");
     let status = server
         .wait_for_exit(Duration::from_secs(20))
         .expect("exits after the grace");
     assert!(status.success());
-    assert!(
-        server.output().contains("grace period over"),
-        "{}",
-        server.output()
-    );
+    let output = server.output();
+    assert!(output.contains("grace period over"), "{output}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_signal_stops_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Process::start(
-        dir.path(),
-        &[
-            "serve",
-            "--dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--shutdown-grace",
-            "10m",
-        ],
-        &[],
-    );
-    let _watch = open_watch(&server.listening_address()).await;
+    let (_dir, mut server, _watch) = serving_with_an_open_watch("10m").await;
 
     server.signal("-TERM");
     std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        server.wait_for_exit(Duration::from_millis(100)).is_none(),
-        "still waiting for the stream"
-    );
+    let early = server.wait_for_exit(Duration::from_millis(100));
+    assert!(early.is_none(), "still waiting for the stream");
     server.signal("-INT");
     let status = server
         .wait_for_exit(Duration::from_secs(20))
         .expect("exits on the second signal");
     assert!(status.success());
-    assert!(
-        server.output().contains("second signal"),
-        "{}",
-        server.output()
-    );
+    let output = server.output();
+    assert!(output.contains("second signal"), "{output}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
