@@ -8,7 +8,7 @@
 #   bench/run.sh profile    perf profiles of the server per RPC (SQLite)
 #   bench/run.sh all        everything above but setup
 #
-# Results go to bench/results/ (not committed). Every server is started on
+# Results go to bench/results/. Every server is started on
 # 127.0.0.1 and stopped by the benchmark itself. Pinning: the server (and
 # OpenBao) on CPU 0, the load generators on CPU 1; override with
 # SERVER_CPUS / CLIENT_CPUS (empty = unpinned).
@@ -73,7 +73,7 @@ profile() {
         load --db sqlite --secrets 1000 --rpcs "$rpc" --perf-phase "$rpc" --label "perf-$rpc" \
             > "$OUT/profile-$rpc.md"
         perf report -i "/tmp/strongroom-bench/perf-$rpc-sqlite.data" --no-children \
-            --sort dso,sym --percent-limit 1 --stdio 2>/dev/null | grep -v '^$' | head -80 \
+            --sort dso,sym --stdio 2>/dev/null | python3 bench/perf_buckets.py \
             > "$OUT/profile-$rpc.txt"
     done
 }
