@@ -178,7 +178,10 @@ impl SecretStore {
             .into_model::<MetadataRow>()
             .all(&self.db)
             .await?;
-        rows.into_iter().next().map(SecretRecord::try_from).transpose()
+        rows.into_iter()
+            .next()
+            .map(SecretRecord::try_from)
+            .transpose()
     }
 
     /// The metadata and sealed value of the secret `name_key` in `tenant`.
