@@ -51,7 +51,11 @@ async fn dev_registry(
     attachments: std::path::PathBuf,
 ) -> Result<(), Box<dyn Error>> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, attachments = %attachments.display(), "reference evaluator registry listening");
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        attachments = %attachments.display(),
+        "reference evaluator registry listening"
+    );
     registry::dev_server::serve(listener, attachments, startup::shutdown_signal()).await?;
     Ok(())
 }

@@ -98,7 +98,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let delete_policy = if args.dev {
         start_dev_registry(&args.dev_dir, args.registry_deadline, registry_stopped).await?
     } else if let Some(url) = &args.registry {
-        tracing::info!(registry = %url, deadline = ?args.registry_deadline, "deletes are checked with the evaluator registry");
+        tracing::info!(
+            registry = %url,
+            deadline = ?args.registry_deadline,
+            "deletes are checked with the evaluator registry"
+        );
         DeletePolicy::Registry(Box::new(RegistryClient::new(url, args.registry_deadline)?))
     } else if args.unchecked_deletes {
         tracing::warn!(
@@ -129,7 +133,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         .local_addr()
         .map_err(io("reading the bound address"))?;
     if !addr.ip().is_loopback() {
-        tracing::warn!(%addr, "listening beyond loopback, but strongroom has no authentication yet");
+        tracing::warn!(
+            %addr,
+            "listening beyond loopback, but strongroom has no authentication yet"
+        );
     }
     tracing::info!(%addr, "strongroom listening");
 
@@ -174,7 +181,10 @@ fn load_key(args: &ServeArgs) -> Result<LocalKeyProvider, StartupError> {
         let path = args.dev_dir.join("kek.key");
         if !path.exists() {
             write_new_key_file(&path)?;
-            tracing::warn!(path = %path.display(), "dev mode: generated a development key-encryption key");
+            tracing::warn!(
+                path = %path.display(),
+                "dev mode: generated a development key-encryption key"
+            );
         }
         return Ok(LocalKeyProvider::from_file(&path)?);
     }
@@ -206,7 +216,8 @@ async fn start_dev_registry(
     tracing::warn!(
         %addr,
         attachments = %attachments.display(),
-        "dev mode: reference evaluator registry running in-process; edit the file to attach or detach"
+        "dev mode: reference evaluator registry running in-process; \
+         edit the file to attach or detach"
     );
     tokio::spawn(async move {
         let shutdown = async {

@@ -49,11 +49,19 @@ impl FileRegistry {
         let text = tokio::fs::read_to_string(&self.attachments)
             .await
             .map_err(|e| {
-                tracing::error!(file = %self.attachments.display(), error = %e, "cannot read attachments file");
+                tracing::error!(
+                    file = %self.attachments.display(),
+                    error = %e,
+                    "cannot read attachments file"
+                );
                 Status::unavailable("attachments file cannot be read")
             })?;
         serde_json::from_str(&text).map_err(|e| {
-            tracing::error!(file = %self.attachments.display(), error = %e, "malformed attachments file");
+            tracing::error!(
+                file = %self.attachments.display(),
+                error = %e,
+                "malformed attachments file"
+            );
             Status::internal("attachments file is malformed")
         })
     }
