@@ -116,7 +116,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
 
     // One local key today: values wrapped by another key would fail to
     // open, and new writes would mix keys in one database. Refuse early.
-    let store = SecretStore::new(db);
+    let store = SecretStore::open(db)?;
     let foreign = store.other_key_ids(key_provider.key_id(), 3).await?;
     if !foreign.is_empty() {
         return Err(StartupError::ForeignKeys {

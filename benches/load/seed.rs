@@ -132,7 +132,7 @@ pub(crate) async fn via_sql(
         options.max_connections(16);
     }
     let db = Database::connect(options).await?;
-    let store = SecretStore::new(db.clone());
+    let store = SecretStore::open(db.clone())?;
     let envelope = Envelope::new(Arc::new(LocalKeyProvider::from_file(key_file)?));
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();

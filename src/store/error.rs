@@ -14,6 +14,9 @@ pub enum StoreError {
     /// The database failed. The message may quote SQL: log it, never send it.
     #[error("database error")]
     Database(#[source] DbErr),
+    /// A read on the SQLite reader failed. As above: log it, never send it.
+    #[error("SQLite read error")]
+    SqliteRead(#[from] rusqlite::Error),
 }
 
 impl From<DbErr> for StoreError {

@@ -6,8 +6,11 @@ mod connect;
 mod entity;
 mod error;
 pub mod migration;
+mod rows;
 mod secrets;
+mod sqlite_reader;
 
 pub use connect::{connect, migrate};
 pub use error::StoreError;
-pub use secrets::{NewSecret, SecretRecord, SecretStore, StoredSecret, ValueUpdate};
+pub use rows::{NewSecret, SecretRecord, StoredSecret, ValueUpdate};
+pub use secrets::SecretStore;

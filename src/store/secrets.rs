@@ -2,124 +2,78 @@
 //! statement, conditional where a concurrent writer could interfere, so a
 //! write either happens whole or not at all.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, FromQueryResult,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, DbBackend, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, QuerySelect as _, Select,
 };
 use uuid::Uuid;
 
 use super::StoreError;
 use super::entity::{self, Column, Entity};
-use crate::crypto::{Sealed, WrappedKey};
-use crate::domain::{Preview, Provider};
-
-/// A secret's metadata, as Get and List return it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretRecord {
-    /// The secret's uid.
-    pub uid: Uuid,
-    /// The owning tenant's id.
-    pub tenant: String,
-    /// The secret id as written.
-    pub name: String,
-    /// The credential's provider.
-    pub provider: Provider,
-    /// The stored preview.
-    pub preview: Preview,
-    /// The current version.
-    pub version: i64,
-    /// Microseconds since the Unix epoch.
-    pub create_time: i64,
-    /// Microseconds since the Unix epoch.
-    pub update_time: i64,
-}
-
-/// A secret's metadata and its sealed value.
-#[derive(Debug)]
-pub struct StoredSecret {
-    /// The metadata.
-    pub record: SecretRecord,
-    /// The sealed value of `record.version`.
-    pub sealed: Sealed,
-}
-
-/// A secret to insert.
-pub type NewSecret = StoredSecret;
-
-/// A new value for an existing secret.
-#[derive(Debug)]
-pub struct ValueUpdate {
-    /// The secret's uid.
-    pub uid: Uuid,
-    /// The version the caller read; the update applies only if it is current.
-    pub expected_version: i64,
-    /// The preview of the new value.
-    pub preview: Preview,
-    /// The new value, sealed for `expected_version + 1`.
-    pub sealed: Sealed,
-    /// Microseconds since the Unix epoch.
-    pub update_time: i64,
-}
-
-/// The metadata columns: everything but the envelope.
-#[derive(Debug, FromQueryResult)]
-struct MetadataRow {
-    uid: Uuid,
-    tenant: String,
-    name: String,
-    provider: String,
-    preview: String,
-    version: i64,
-    create_time: i64,
-    update_time: i64,
-}
-
-const METADATA: [Column; 8] = [
-    Column::Uid,
-    Column::Tenant,
-    Column::Name,
-    Column::Provider,
-    Column::Preview,
-    Column::Version,
-    Column::CreateTime,
-    Column::UpdateTime,
-];
-
-impl TryFrom<MetadataRow> for SecretRecord {
-    type Error = StoreError;
-
-    fn try_from(row: MetadataRow) -> Result<Self, StoreError> {
-        let provider = Provider::from_code(&row.provider)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown provider {:?}", row.provider)))?;
-        Ok(SecretRecord {
-            uid: row.uid,
-            tenant: row.tenant,
-            name: row.name,
-            provider,
-            preview: Preview::from_stored(row.preview),
-            version: row.version,
-            create_time: row.create_time,
-            update_time: row.update_time,
-        })
-    }
-}
+use super::rows::{
+    ENVELOPE, METADATA, MetadataRow, NewSecret, SealedRow, SecretRecord, StoredSecret, ValueUpdate,
+};
+use super::sqlite_reader::{self, SqliteReader};
+use crate::domain::Provider;
 
 /// Queries over the `secrets` table.
 ///
-/// Lookups by name use `.all()`, not `.one()`: the unique index allows at
-/// most one row, and `.one()` would add a bound `LIMIT ?`, which makes SQLite
-/// re-prepare the statement on every call instead of reusing sqlx's cached
-/// one (measured: a third of AccessSecretValue's server CPU; BENCHMARKS.md).
+/// On a SQLite file, the reads of the request path run on a
+/// [`SqliteReader`], and through SeaORM only when it has no free
+/// connection; writes always go through SeaORM.
 #[derive(Debug, Clone)]
 pub struct SecretStore {
     db: DatabaseConnection,
+    sqlite: Option<Arc<SqliteReads>>,
+}
+
+/// The SQLite reader, and the statements of the lookups by name, built once
+/// by SeaORM; the reader binds the tenant and name key per call.
+#[derive(Debug)]
+struct SqliteReads {
+    reader: SqliteReader,
+    find: String,
+    find_sealed: String,
 }
 
 impl SecretStore {
-    /// A store over an open, migrated connection.
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    /// A store over an open, migrated connection. On a SQLite file this
+    /// also opens the read-only connections of the [`SqliteReader`].
+    pub fn open(db: DatabaseConnection) -> Result<Self, StoreError> {
+        let sqlite = match sqlite_file(&db) {
+            Some(path) => {
+                // One connection per thread that may run a read at once,
+                // and a spare.
+                let count = std::thread::available_parallelism().map_or(2, |n| n.get() + 1);
+                Some(Arc::new(SqliteReads {
+                    reader: SqliteReader::open(&path, count)?,
+                    find: metadata_by_name("", "")
+                        .into_model::<MetadataRow>()
+                        .into_statement(DbBackend::Sqlite)
+                        .sql,
+                    find_sealed: sealed_by_name("", "")
+                        .into_model::<SealedRow>()
+                        .into_statement(DbBackend::Sqlite)
+                        .sql,
+                }))
+            }
+            None => None,
+        };
+        Ok(Self { db, sqlite })
+    }
+
+    /// The same store without the SQLite reader: every query goes through
+    /// SeaORM, as on PostgreSQL.
+    #[cfg(test)]
+    fn without_reader(&self) -> Self {
+        Self {
+            db: self.db.clone(),
+            sqlite: None,
+        }
     }
 
     /// Up to `limit` ids of key-encryption keys other than `current` that
@@ -165,23 +119,31 @@ impl SecretStore {
     }
 
     /// The metadata of the secret `name_key` in `tenant`, if it exists.
+    ///
+    /// Lookups by name never add a LIMIT (the unique index allows one row
+    /// at most): a bound LIMIT makes SQLite re-prepare the statement on
+    /// every call instead of reusing the cached one (BENCHMARKS.md).
     pub async fn find(
         &self,
         tenant: &str,
         name_key: &str,
     ) -> Result<Option<SecretRecord>, StoreError> {
-        let rows = Entity::find()
-            .select_only()
-            .columns(METADATA)
-            .filter(Column::Tenant.eq(tenant))
-            .filter(Column::NameKey.eq(name_key))
-            .into_model::<MetadataRow>()
-            .all(&self.db)
-            .await?;
-        rows.into_iter()
-            .next()
-            .map(SecretRecord::try_from)
-            .transpose()
+        let on_reader = self.sqlite.as_deref().and_then(|sqlite| {
+            let params = (tenant, name_key);
+            sqlite
+                .reader
+                .query(&sqlite.find, params, 1, MetadataRow::from_sqlite)
+        });
+        let rows = match on_reader {
+            Some(rows) => rows?,
+            None => {
+                metadata_by_name(tenant, name_key)
+                    .into_model::<MetadataRow>()
+                    .all(&self.db)
+                    .await?
+            }
+        };
+        rows.into_iter().next().map(TryInto::try_into).transpose()
     }
 
     /// The metadata and sealed value of the secret `name_key` in `tenant`.
@@ -190,35 +152,22 @@ impl SecretStore {
         tenant: &str,
         name_key: &str,
     ) -> Result<Option<StoredSecret>, StoreError> {
-        let Some(row) = Entity::find()
-            .filter(Column::Tenant.eq(tenant))
-            .filter(Column::NameKey.eq(name_key))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .next()
-        else {
-            return Ok(None);
+        let on_reader = self.sqlite.as_deref().and_then(|sqlite| {
+            let params = (tenant, name_key);
+            sqlite
+                .reader
+                .query(&sqlite.find_sealed, params, 1, SealedRow::from_sqlite)
+        });
+        let rows = match on_reader {
+            Some(rows) => rows?,
+            None => {
+                sealed_by_name(tenant, name_key)
+                    .into_model::<SealedRow>()
+                    .all(&self.db)
+                    .await?
+            }
         };
-        let sealed = Sealed {
-            ciphertext: row.ciphertext,
-            nonce: row.nonce,
-            wrapped_key: WrappedKey {
-                key_id: row.kek_id,
-                bytes: row.wrapped_key,
-            },
-        };
-        let record = SecretRecord::try_from(MetadataRow {
-            uid: row.uid,
-            tenant: row.tenant,
-            name: row.name,
-            provider: row.provider,
-            preview: row.preview,
-            version: row.version,
-            create_time: row.create_time,
-            update_time: row.update_time,
-        })?;
-        Ok(Some(StoredSecret { record, sealed }))
+        rows.into_iter().next().map(TryInto::try_into).transpose()
     }
 
     /// Up to `limit` secrets of `tenant` whose name key sorts after `after`,
@@ -241,15 +190,36 @@ impl SecretStore {
         if let Some(after) = after {
             query = query.filter(Column::NameKey.gt(after));
         }
-        query
-            .order_by_asc(Column::NameKey)
-            .limit(limit)
-            .into_model::<MetadataRow>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(SecretRecord::try_from)
-            .collect()
+        let query = query.order_by_asc(Column::NameKey);
+
+        // On the reader, no LIMIT in the statement (see `find`): the reader
+        // stops after `limit` rows instead.
+        let on_reader = match self.sqlite.as_deref() {
+            Some(sqlite) => {
+                let statement = query
+                    .clone()
+                    .into_model::<MetadataRow>()
+                    .into_statement(DbBackend::Sqlite);
+                let params = sqlite_reader::params(&statement)?;
+                let max_rows = usize::try_from(limit).unwrap_or(usize::MAX);
+                let sql = &statement.sql;
+                sqlite
+                    .reader
+                    .query(sql, params, max_rows, MetadataRow::from_sqlite)
+            }
+            None => None,
+        };
+        let rows = match on_reader {
+            Some(rows) => rows?,
+            None => {
+                query
+                    .limit(limit)
+                    .into_model::<MetadataRow>()
+                    .all(&self.db)
+                    .await?
+            }
+        };
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     /// Writes a new value if the secret is still at `expected_version`.
@@ -286,5 +256,132 @@ impl SecretStore {
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)
+    }
+}
+
+/// The secret `name_key` in `tenant`.
+fn by_name(tenant: &str, name_key: &str) -> Select<Entity> {
+    Entity::find()
+        .filter(Column::Tenant.eq(tenant))
+        .filter(Column::NameKey.eq(name_key))
+}
+
+/// The [`METADATA`] of the secret `name_key` in `tenant`.
+fn metadata_by_name(tenant: &str, name_key: &str) -> Select<Entity> {
+    by_name(tenant, name_key).select_only().columns(METADATA)
+}
+
+/// The [`METADATA`] and [`ENVELOPE`] of the secret `name_key` in `tenant`.
+fn sealed_by_name(tenant: &str, name_key: &str) -> Select<Entity> {
+    metadata_by_name(tenant, name_key).columns(ENVELOPE)
+}
+
+/// The database file behind `db`, when it is SQLite on a file (not in
+/// memory).
+fn sqlite_file(db: &DatabaseConnection) -> Option<PathBuf> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let path = options.get_filename();
+    path.is_file().then(|| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{Sealed, WrappedKey};
+    use crate::domain::Preview;
+
+    async fn sqlite_store() -> (tempfile::TempDir, SecretStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+        let db = crate::store::connect(&url).await.unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        let store = SecretStore::open(db).unwrap();
+        assert!(store.sqlite.is_some(), "a SQLite file gets the reader");
+        (dir, store)
+    }
+
+    fn secret(name: &str, provider: Provider, n: u8) -> StoredSecret {
+        StoredSecret {
+            record: SecretRecord {
+                uid: Uuid::from_u128(u128::from(n) + 1),
+                tenant: "acme".to_owned(),
+                name: name.to_owned(),
+                provider,
+                preview: Preview::of("sk-0123456789"),
+                version: i64::from(n) + 1,
+                create_time: 1_000 + i64::from(n),
+                update_time: 2_000 + i64::from(n),
+            },
+            sealed: Sealed {
+                ciphertext: vec![n; 20],
+                nonce: vec![n.wrapping_add(1); 12],
+                wrapped_key: WrappedKey {
+                    key_id: format!("local:{n}"),
+                    bytes: vec![n.wrapping_add(2); 60],
+                },
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_reader_reads_what_seaorm_reads() {
+        let (_dir, reader) = sqlite_store().await;
+        let seaorm = reader.without_reader();
+        let names = ["b-key", "A_key", "c.key"];
+        for (n, name) in names.into_iter().enumerate() {
+            let provider = if n == 1 {
+                Provider::Groq
+            } else {
+                Provider::OpenAi
+            };
+            reader
+                .insert(secret(name, provider, n as u8))
+                .await
+                .unwrap();
+        }
+
+        for store in [&reader, &seaorm] {
+            let found = store.find_sealed("acme", "a_key").await.unwrap();
+            assert_eq!(found, Some(secret("A_key", Provider::Groq, 1)));
+            let record = store.find("acme", "c.key").await.unwrap().unwrap();
+            assert_eq!(record, secret("c.key", Provider::OpenAi, 2).record);
+            assert_eq!(store.find("acme", "missing").await.unwrap(), None);
+            assert_eq!(store.find_sealed("other", "a_key").await.unwrap(), None);
+        }
+
+        type List = (Option<Provider>, Option<&'static str>, u64);
+        let lists: [List; 4] = [
+            (None, None, 10),
+            (None, None, 2),
+            (None, Some("a_key"), 10),
+            (Some(Provider::OpenAi), None, 10),
+        ];
+        for (provider, after, limit) in lists {
+            let on_reader = reader.list("acme", provider, after, limit).await.unwrap();
+            let on_seaorm = seaorm.list("acme", provider, after, limit).await.unwrap();
+            assert_eq!(on_reader, on_seaorm, "{provider:?} {after:?} {limit}");
+        }
+        let first_two = reader.list("acme", None, None, 2).await.unwrap();
+        let names: Vec<&str> = first_two.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["A_key", "b-key"]);
+    }
+
+    #[tokio::test]
+    async fn reads_go_through_seaorm_while_every_reader_connection_is_busy() {
+        let (_dir, store) = sqlite_store().await;
+        store.insert(secret("k", Provider::Other, 0)).await.unwrap();
+        let sqlite = store.sqlite.as_deref().unwrap();
+        let _busy = sqlite.reader.hold_every_connection();
+        let found = store.find_sealed("acme", "k").await.unwrap();
+        assert_eq!(found, Some(secret("k", Provider::Other, 0)));
+    }
+
+    #[tokio::test]
+    async fn a_database_in_memory_has_no_reader() {
+        let db = crate::store::connect("sqlite::memory:").await.unwrap();
+        assert!(SecretStore::open(db).unwrap().sqlite.is_none());
     }
 }

@@ -165,7 +165,7 @@ impl TestApp {
         let key = base64::engine::general_purpose::STANDARD.encode(rand_bytes());
         let provider = LocalKeyProvider::from_base64(&key, "test key").expect("test key");
         let service = SecretService::new(
-            SecretStore::new(db.clone()),
+            SecretStore::open(db.clone()).expect("store opens"),
             Envelope::new(Arc::new(provider)),
             policy,
         );
