@@ -17,8 +17,8 @@ pub struct Model {
     pub name_key: String,
     /// The provider's code (`openai`, `google`...).
     pub provider: String,
-    /// The preview computed when the value was written.
-    pub preview: String,
+    /// The preview computed when the value was written, as UTF-8 bytes.
+    pub preview: Vec<u8>,
     /// 1 at creation, incremented by each value update.
     pub version: i64,
     /// Microseconds since the Unix epoch.

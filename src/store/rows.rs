@@ -84,7 +84,7 @@ pub(super) struct MetadataRow {
     tenant: String,
     name: String,
     provider: String,
-    preview: String,
+    preview: Vec<u8>,
     version: i64,
     create_time: i64,
     update_time: i64,
@@ -113,12 +113,14 @@ impl TryFrom<MetadataRow> for SecretRecord {
     fn try_from(row: MetadataRow) -> Result<Self, StoreError> {
         let provider = Provider::from_code(&row.provider)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown provider {:?}", row.provider)))?;
+        let preview = String::from_utf8(row.preview)
+            .map_err(|_| StoreError::Corrupt("preview is not UTF-8".to_owned()))?;
         Ok(SecretRecord {
             uid: row.uid,
             tenant: row.tenant,
             name: row.name,
             provider,
-            preview: Preview::from_stored(row.preview),
+            preview: Preview::from_stored(preview),
             version: row.version,
             create_time: row.create_time,
             update_time: row.update_time,

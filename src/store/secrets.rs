@@ -105,7 +105,7 @@ impl SecretStore {
             tenant: Set(record.tenant),
             name: Set(record.name),
             provider: Set(record.provider.code().to_owned()),
-            preview: Set(record.preview.into_string()),
+            preview: Set(record.preview.into_string().into_bytes()),
             version: Set(record.version),
             create_time: Set(record.create_time),
             update_time: Set(record.update_time),
@@ -234,7 +234,10 @@ impl SecretStore {
         } = update;
         let result = Entity::update_many()
             .col_expr(Column::Version, Expr::value(expected_version + 1))
-            .col_expr(Column::Preview, Expr::value(preview.into_string()))
+            .col_expr(
+                Column::Preview,
+                Expr::value(preview.into_string().into_bytes()),
+            )
             .col_expr(Column::UpdateTime, Expr::value(update_time))
             .col_expr(Column::Ciphertext, Expr::value(sealed.ciphertext))
             .col_expr(Column::Nonce, Expr::value(sealed.nonce))

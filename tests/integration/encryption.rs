@@ -46,10 +46,10 @@ on_both_backends! {
         let row = row(&app, "marker").await;
 
         let mut stored = Vec::new();
-        for column in ["tenant", "name", "name_key", "provider", "preview", "kek_id"] {
+        for column in ["tenant", "name", "name_key", "provider", "kek_id"] {
             stored.extend(row.try_get::<String>("", column).unwrap().into_bytes());
         }
-        for column in ENVELOPE {
+        for column in ["preview", "ciphertext", "nonce", "wrapped_key"] {
             stored.extend(bytes(&row, column));
         }
         // No eight consecutive bytes of the value appear anywhere but in the
@@ -57,7 +57,7 @@ on_both_backends! {
         for window in VALUE.as_bytes().windows(8) {
             assert!(!stored.windows(8).any(|w| w == window), "{:?}", String::from_utf8_lossy(window));
         }
-        assert_eq!(row.try_get::<String>("", "preview").unwrap(), "…cdef");
+        assert_eq!(bytes(&row, "preview"), "…cdef".as_bytes());
         assert_eq!(bytes(&row, "nonce").len(), 12);
         assert_eq!(bytes(&row, "ciphertext").len(), VALUE.len() + 16);
     }

@@ -56,6 +56,20 @@ on_both_backends! {
         );
     }
 
+    async fn names_with_punctuation_list_in_byte_order_on_every_backend(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        for id in ["a_b", "ab", "a0", "a.b", "A-B"] {
+            app.create("acme", id, Provider::Openai, "value").await.unwrap();
+        }
+        let pages = all_pages(&app, 2, Provider::Unspecified).await;
+        let names: Vec<&str> = pages
+            .iter()
+            .flatten()
+            .map(|n| n.trim_start_matches("tenants/acme/secrets/"))
+            .collect();
+        assert_eq!(names, ["A-B", "a.b", "a0", "a_b", "ab"]);
+    }
+
     async fn the_provider_filter_keeps_only_that_providers_secrets(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         for (id, provider) in [

@@ -107,6 +107,12 @@ on_both_backends! {
         app.create("acme", "largest", Provider::Other, &largest).await.unwrap();
         assert_eq!(app.access("tenants/acme/secrets/largest").await.unwrap().value, largest);
 
+        // The limit counts bytes, not characters: 16,385 four-byte
+        // characters are 65,540 bytes.
+        let too_many_bytes = "🔑".repeat(16 * 1024 + 1);
+        let status = app.create("acme", "keys", Provider::Other, &too_many_bytes).await.unwrap_err();
+        assert_eq!(violated_fields(&status), ["value"]);
+
         let too_big = "k".repeat(64 * 1024 + 1);
         let status = app.create("acme", "too-big", Provider::Other, &too_big).await.unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
@@ -116,5 +122,23 @@ on_both_backends! {
         assert_eq!(violated_fields(&status), ["value"]);
         assert_eq!(app.get("tenants/acme/secrets/largest").await.unwrap().version, 1);
         assert_eq!(app.get("tenants/acme/secrets/too-big").await.unwrap_err().code(), Code::NotFound);
+    }
+
+    async fn nul_and_control_characters_round_trip_and_may_show_in_the_preview(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        let value = "tok\u{1b}[31m-abc\0\r\n\0";
+        app.create("acme", "control", Provider::Other, value).await.unwrap();
+        assert_eq!(app.access("tenants/acme/secrets/control").await.unwrap().value, value);
+        let preview = app.get("tenants/acme/secrets/control").await.unwrap().preview;
+        assert_eq!(preview, "…\0\r\n\0");
+
+        let updated = app.update("tenants/acme/secrets/control", "\0\0\0\0", "").await.unwrap();
+        assert_eq!(updated.preview, "…\0");
+        let request = pb::ListSecretsRequest {
+            parent: "tenants/acme".into(),
+            ..Default::default()
+        };
+        let listed = app.list(request).await.unwrap();
+        assert_eq!(listed.secrets[0].preview, "…\0");
     }
 }
