@@ -2,7 +2,7 @@
 //! variable `STRONGROOM_<OPTION>`; a flag given on the command line wins.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
@@ -10,14 +10,19 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::telemetry::LogFormat;
 
-/// The default database: a SQLite file in the working directory.
+/// The default database: a SQLite file in the working directory
+/// (`mode=rwc` creates it when missing).
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://strongroom.db?mode=rwc";
+
+/// Where `serve --dev` keeps its files unless `--dev-dir` says otherwise.
+pub const DEFAULT_DEV_DIR: &str = "strongroom-dev";
 
 /// strongroom keeps the third-party credentials that LLM evaluators use.
 #[derive(Debug, Parser)]
 #[command(name = "strongroom", version, about)]
 pub struct Cli {
-    /// Log format; filter with RUST_LOG (default `info`).
+    /// How log lines are written. Which lines are written is set by
+    /// RUST_LOG directives (`info` when unset).
     #[arg(
         long,
         global = true,
@@ -85,12 +90,8 @@ pub struct ServeArgs {
           value_parser = humantime::parse_duration)]
     pub registry_deadline: Duration,
 
-    /// Delete without asking any registry. Only without --registry.
-    #[arg(
-        long,
-        env = "STRONGROOM_UNCHECKED_DELETES",
-        conflicts_with = "registry"
-    )]
+    /// Delete without asking any registry. Not with --registry or --dev.
+    #[arg(long, env = "STRONGROOM_UNCHECKED_DELETES", value_parser = BoolishValueParser::new())]
     pub unchecked_deletes: bool,
 
     /// After SIGTERM or Ctrl-C, how long in-flight calls may take before
@@ -100,12 +101,46 @@ pub struct ServeArgs {
     pub shutdown_grace: Duration,
 
     /// Development mode: generate a key file if none exists and run the
-    /// reference registry in-process, both under --dev-dir.
-    #[arg(long, env = "STRONGROOM_DEV", conflicts_with_all = ["registry", "unchecked_deletes"],
-          value_parser = BoolishValueParser::new())]
+    /// reference registry in-process, both under --dev-dir. Not with
+    /// --registry or --unchecked-deletes.
+    #[arg(long, env = "STRONGROOM_DEV", value_parser = BoolishValueParser::new())]
     pub dev: bool,
 
-    /// Where development mode keeps its key and attachments files.
-    #[arg(long, env = "STRONGROOM_DEV_DIR", default_value = "strongroom-dev")]
-    pub dev_dir: PathBuf,
+    /// Where development mode keeps its key and attachments files
+    /// [default: strongroom-dev]. Only with --dev.
+    #[arg(long, env = "STRONGROOM_DEV_DIR")]
+    pub dev_dir: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Checks the combinations of options that exclude each other. Done
+    /// here rather than by clap, which counts a switch set to `false` in
+    /// the environment as given.
+    pub fn check(&self) -> Result<(), String> {
+        let registry = self.registry.is_some();
+        if self.dev && registry {
+            return Err("--dev runs its own registry: drop --registry".to_owned());
+        }
+        if self.dev && self.unchecked_deletes {
+            return Err("--dev checks deletes with its own registry: drop \
+                        --unchecked-deletes"
+                .to_owned());
+        }
+        if registry && self.unchecked_deletes {
+            return Err("--unchecked-deletes means no registry: drop one of \
+                        --registry and --unchecked-deletes"
+                .to_owned());
+        }
+        if self.dev_dir.is_some() && !self.dev {
+            return Err("--dev-dir applies only with --dev".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The folder of development mode's files.
+    pub fn dev_dir(&self) -> &Path {
+        self.dev_dir
+            .as_deref()
+            .unwrap_or(Path::new(DEFAULT_DEV_DIR))
+    }
 }

@@ -3,13 +3,21 @@
 use std::error::Error;
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::error::ErrorKind;
+use clap::{CommandFactory as _, Parser as _};
 use strongroom::cli::{Cli, Command};
 use strongroom::{crypto, registry, startup, store, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Serve(args) = &cli.command
+        && let Err(message) = args.check()
+    {
+        Cli::command()
+            .error(ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
     telemetry::init(cli.log_format);
 
     let result: Result<(), Box<dyn Error>> = match cli.command {
@@ -27,13 +35,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let mut message = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            eprintln!("strongroom: {message}");
+            eprintln!("strongroom: {}", telemetry::error_chain(error.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -58,12 +58,16 @@ pub async fn run(
         v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
     }
 
-    // Once shutdown begins, health checks say NOT_SERVING, so load
-    // balancers stop routing here while in-flight calls finish.
+    // Once shutdown begins, health checks say NOT_SERVING, for the server
+    // ("") and for SecretsService, so load balancers stop routing here
+    // while in-flight calls finish.
     let shutdown = async move {
         shutdown.await;
         health
             .set_not_serving::<SecretsServiceServer<SecretsApi>>()
+            .await;
+        health
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
             .await;
     };
 

@@ -38,13 +38,20 @@ pub enum StartupError {
     #[error(transparent)]
     Key(#[from] LocalKeyError),
     /// The database could not be opened or migrated.
-    #[error("database")]
-    Database(#[from] sea_orm::DbErr),
+    #[error("database {url}{hint}")]
+    Database {
+        /// The database URL, password hidden.
+        url: String,
+        /// A suggestion, or nothing.
+        hint: &'static str,
+        /// What the driver said.
+        source: sea_orm::DbErr,
+    },
     /// Stored secrets were written under another key-encryption key.
     #[error(
         "the database holds secrets wrapped by key-encryption key(s) {found:?}, but the key \
-         given is {current:?}: start with the key they were written under (in --dev mode, \
-         keep strongroom-dev/kek.key together with the database)"
+         given is {current:?}: start with the key they were written under (with --dev, the \
+         kek.key of the --dev-dir the database was first used with)"
     )]
     ForeignKeys {
         /// The id of the key this process holds.
@@ -85,25 +92,25 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(&args.dev_dir)
-            .map_err(io(format!("creating {}", args.dev_dir.display())))?;
+            .create(args.dev_dir())
+            .map_err(io(format!("creating {}", args.dev_dir().display())))?;
     }
     let key_provider = load_key(&args)?;
     tracing::info!(kek.id = key_provider.key_id(), "key-encryption key loaded");
 
-    let db = store::connect(&args.database_url).await?;
-    store::migrate(&db).await?;
-
+    // The delete policy first: a bad registry URL fails before the
+    // database is touched.
     let (stop_registry, registry_stopped) = oneshot::channel::<()>();
     let delete_policy = if args.dev {
-        start_dev_registry(&args.dev_dir, args.registry_deadline, registry_stopped).await?
+        start_dev_registry(args.dev_dir(), args.registry_deadline, registry_stopped).await?
     } else if let Some(url) = &args.registry {
+        let client = RegistryClient::new(url, args.registry_deadline)?;
         tracing::info!(
             registry = %url,
             deadline = ?args.registry_deadline,
             "deletes are checked with the evaluator registry"
         );
-        DeletePolicy::Registry(Box::new(RegistryClient::new(url, args.registry_deadline)?))
+        DeletePolicy::Registry(Box::new(client))
     } else if args.unchecked_deletes {
         tracing::warn!(
             "--unchecked-deletes: secrets are deleted without asking the evaluator registry"
@@ -113,6 +120,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         tracing::warn!("no evaluator registry configured: every delete will be refused");
         DeletePolicy::Refuse
     };
+
+    let database = |source| database_error(&args.database_url, source);
+    let db = store::connect(&args.database_url).await.map_err(database)?;
+    store::migrate(&db).await.map_err(database)?;
 
     // One local key today: values wrapped by another key would fail to
     // open, and new writes would mix keys in one database. Refuse early.
@@ -167,6 +178,38 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     Ok(())
 }
 
+fn database_error(url: &str, source: sea_orm::DbErr) -> StartupError {
+    let hint = if url.starts_with("sqlite:") && !url.contains("mode=") {
+        " (add ?mode=rwc to the URL to create a missing file)"
+    } else {
+        ""
+    };
+    StartupError::Database {
+        url: without_password(url),
+        hint,
+        source,
+    }
+}
+
+/// `url` with the password of its `user:password@` part, and of a
+/// `password=` parameter, replaced by `***`.
+fn without_password(url: &str) -> String {
+    let mut shown = url.to_owned();
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+        if let Some(at) = authority.rfind('@')
+            && let Some((user, _password)) = authority[..at].split_once(':')
+        {
+            shown = format!("{scheme}://{user}:***{}", &rest[at..]);
+        }
+    }
+    if let Some(start) = shown.find("password=").map(|at| at + "password=".len()) {
+        let end = shown[start..].find('&').map_or(shown.len(), |n| start + n);
+        shown.replace_range(start..end, "***");
+    }
+    shown
+}
+
 fn finished_server(
     finished: Result<Result<(), ServeError>, tokio::task::JoinError>,
 ) -> Result<(), StartupError> {
@@ -178,7 +221,7 @@ fn finished_server(
 
 fn load_key(args: &ServeArgs) -> Result<LocalKeyProvider, StartupError> {
     if args.dev && args.key_file.is_none() {
-        let path = args.dev_dir.join("kek.key");
+        let path = args.dev_dir().join("kek.key");
         if !path.exists() {
             write_new_key_file(&path)?;
             tracing::warn!(
@@ -255,5 +298,31 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_shown_without_their_password() {
+        assert_eq!(
+            without_password("postgres://app:s3cr%40t@db:5432/strongroom?sslmode=off"),
+            "postgres://app:***@db:5432/strongroom?sslmode=off"
+        );
+        assert_eq!(
+            without_password("postgres://app@db/x"),
+            "postgres://app@db/x"
+        );
+        assert_eq!(
+            without_password("sqlite://a@b.db?mode=rwc"),
+            "sqlite://a@b.db?mode=rwc"
+        );
+        assert_eq!(without_password("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            without_password("postgres://db/x?user=app&password=pw&sslmode=off"),
+            "postgres://db/x?user=app&password=***&sslmode=off"
+        );
     }
 }

@@ -2,9 +2,6 @@
 //! google.rpc error details. Exhaustive, without a catch-all arm, so every
 //! new error variant needs a decision here.
 
-use std::error::Error as _;
-use std::fmt::Write as _;
-
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt as _};
 
@@ -134,11 +131,5 @@ fn with_resource(code: Code, error: &ServiceError, name: &str, description: &str
 /// Logs a fault the caller cannot fix, with its whole cause chain. The
 /// caller gets an opaque message; causes never carry secret values.
 fn log_fault(error: &ServiceError) {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(chain, ": {cause}");
-        source = cause.source();
-    }
-    tracing::error!(error = %chain, "request failed");
+    tracing::error!(error = %crate::telemetry::error_chain(error), "request failed");
 }

@@ -1,6 +1,6 @@
 //! The gRPC client of the evaluator registry.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
@@ -52,9 +52,9 @@ impl RegistryClient {
             url: url.to_owned(),
             source,
         };
-        let endpoint = Endpoint::from_shared(url.to_owned())
-            .map_err(bad_url)?
-            .connect_timeout(deadline);
+        // No connect timeout of tonic's own: the one deadline below covers
+        // connecting too, so a slow registry always reads as a deadline.
+        let endpoint = Endpoint::from_shared(url.to_owned()).map_err(bad_url)?;
         // Without a scheme the URL parses, but every call would fail.
         // TODO(tls): accept https:// once tonic's TLS feature is enabled.
         if endpoint.uri().scheme_str() != Some("http") {
@@ -89,10 +89,18 @@ impl RegistryClient {
         request.set_timeout(self.deadline);
         let mut client = self.client.clone();
         let call = client.list_secret_attachments(request);
-        let response = tokio::time::timeout(self.deadline, call)
-            .await
-            .map_err(|_| RegistryError::DeadlineExceeded(self.deadline))?
-            .map_err(RegistryError::Failed)?;
+        let started = Instant::now();
+        let response = match tokio::time::timeout(self.deadline, call).await {
+            Ok(Ok(response)) => response,
+            // A registry that honours grpc-timeout gives up at the same
+            // moment (tonic says CANCELLED): past the deadline, any failure
+            // is the deadline's.
+            Ok(Err(_)) | Err(_) if started.elapsed() >= self.deadline => {
+                return Err(RegistryError::DeadlineExceeded(self.deadline));
+            }
+            Ok(Err(status)) => return Err(RegistryError::Failed(status)),
+            Err(_elapsed) => return Err(RegistryError::DeadlineExceeded(self.deadline)),
+        };
 
         Ok(response
             .into_inner()

@@ -231,7 +231,14 @@ impl SecretService {
             // attachments to a secret marked "deleting".
             // TODO(registry): two-phase delete once the registry supports it.
             if self.store.delete(current.uid, current.version).await? {
-                tracing::info!(secret.uid = %current.uid, "secret deleted");
+                if matches!(self.delete_policy, DeletePolicy::Unchecked) {
+                    tracing::warn!(
+                        secret.uid = %current.uid,
+                        "secret deleted without asking the evaluator registry"
+                    );
+                } else {
+                    tracing::info!(secret.uid = %current.uid, "secret deleted");
+                }
                 return Ok(());
             }
             if expected_etag.is_some() {

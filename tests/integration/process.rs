@@ -13,6 +13,7 @@ use strongroom::pb::strongroom::v1::secrets_service_client::SecretsServiceClient
 use strongroom::pb::strongroom::v1::{self as pb, Provider};
 use tonic::Code;
 use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
 
 use crate::support::testdata;
 
@@ -62,10 +63,16 @@ impl Process {
 
     /// Waits for the "strongroom listening" line and returns its address.
     fn listening_address(&self) -> String {
+        self.address_logged_with("strongroom listening")
+    }
+
+    /// Waits for a log line containing `marker` and returns the loopback
+    /// address it names.
+    fn address_logged_with(&self, marker: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let output = self.output();
-            if let Some(line) = output.lines().find(|l| l.contains("strongroom listening")) {
+            if let Some(line) = output.lines().find(|l| l.contains(marker)) {
                 let addr = line.split("127.0.0.1:").nth(1).expect("address in line");
                 let port: String = addr.chars().take_while(char::is_ascii_digit).collect();
                 return format!("127.0.0.1:{port}");
@@ -410,10 +417,12 @@ async fn serving_with_an_open_watch(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_open_stream_holds_shutdown_only_for_the_grace_period() {
-    let (_dir, mut server, _watch) = serving_with_an_open_watch("1s").await;
+async fn health_turns_not_serving_and_an_open_stream_holds_shutdown_only_for_the_grace() {
+    let (_dir, mut server, mut watch) = serving_with_an_open_watch("1s").await;
 
     server.signal("-TERM");
+    let update = watch.message().await.unwrap().expect("a status update");
+    assert_eq!(update.status(), ServingStatus::NotServing);
     let status = server
         .wait_for_exit(Duration::from_secs(20))
         .expect("exits after the grace");
@@ -468,4 +477,154 @@ async fn serve_refuses_a_database_written_under_another_key() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("wrapped by key-encryption key"), "{stderr}");
+}
+
+/// `strongroom serve ARGS` with `envs`, expected to refuse to start: its
+/// exit code and standard error.
+fn refused_serve(args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("STRONGROOM_KEY", STANDARD.encode([1u8; 32]))
+        .envs(envs.iter().copied())
+        .arg("serve")
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn options_that_exclude_each_other_are_refused_with_a_usage_error() {
+    let registry = ["--registry", "http://127.0.0.1:1"];
+    /// Arguments, environment, and what the error says.
+    type Refused<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let refused: [Refused; 5] = [
+        (&["--dev", registry[0], registry[1]], &[], "drop --registry"),
+        (
+            &["--dev", "--unchecked-deletes"],
+            &[],
+            "drop --unchecked-deletes",
+        ),
+        (
+            &registry,
+            &[("STRONGROOM_UNCHECKED_DELETES", "yes")],
+            "--unchecked-deletes",
+        ),
+        (&["--dev-dir", "elsewhere"], &[], "only with --dev"),
+        (
+            &[],
+            &[("STRONGROOM_UNCHECKED_DELETES", "maybe")],
+            "invalid value 'maybe'",
+        ),
+    ];
+    for (args, envs, says) in refused {
+        let (code, stderr) = refused_serve(args, envs);
+        assert_eq!(code, 2, "{args:?} {envs:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?} {envs:?}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switches_from_the_environment_take_boolish_words_and_off_is_not_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = STANDARD.encode([9u8; 32]);
+    let key = ("STRONGROOM_KEY", key.as_str());
+    let listen = ["serve", "--listen", "127.0.0.1:0"];
+
+    // Switched off in the environment, --dev and --unchecked-deletes do not
+    // conflict with --registry.
+    let with_registry = [&listen[..], &["--registry", "http://127.0.0.1:1"]].concat();
+    let off = [
+        ("STRONGROOM_DEV", "off"),
+        ("STRONGROOM_UNCHECKED_DELETES", "0"),
+        key,
+    ];
+    let server = Process::start(dir.path(), &with_registry, &off);
+    server.listening_address();
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+    assert!(
+        output.contains("deletes are checked with the evaluator registry"),
+        "{output}"
+    );
+
+    let on = [("STRONGROOM_UNCHECKED_DELETES", "on"), key];
+    let server = Process::start(dir.path(), &listen, &on);
+    server.listening_address();
+    let (_, output) = server.terminate();
+    assert!(
+        output.contains("deleted without asking the evaluator registry"),
+        "{output}"
+    );
+
+    let server = Process::start(dir.path(), &listen, &[key]);
+    server.listening_address();
+    let (_, output) = server.terminate();
+    assert!(output.contains("every delete will be refused"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_registry_runs_on_its_own_and_serve_asks_it_before_deleting() {
+    let dir = tempfile::tempdir().unwrap();
+    let attachments = dir.path().join("attachments.json");
+    let attached = r#"{"tenants/acme/secrets/k": [{"name": "evaluators/e", "display_name": "E"}]}"#;
+    std::fs::write(&attachments, attached).unwrap();
+    let registry = Process::start(
+        dir.path(),
+        &[
+            "dev-registry",
+            "--listen",
+            "127.0.0.1:0",
+            "--attachments",
+            "attachments.json",
+        ],
+        &[],
+    );
+    let registry_addr = registry.address_logged_with("reference evaluator registry listening");
+
+    let key = STANDARD.encode([3u8; 32]);
+    let url = format!("http://{registry_addr}");
+    let server = Process::start(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--registry",
+            &url,
+            "--registry-deadline",
+            "5s",
+        ],
+        &[("STRONGROOM_KEY", key.as_str())],
+    );
+    let mut client = client(&server.listening_address()).await;
+    let request = pb::CreateSecretRequest {
+        parent: "tenants/acme".into(),
+        secret_id: "k".into(),
+        provider: Provider::Groq.into(),
+        value: "gsk_value".into(),
+    };
+    client.create_secret(request).await.unwrap();
+    let delete = pb::DeleteSecretRequest {
+        name: "tenants/acme/secrets/k".into(),
+        etag: String::new(),
+    };
+    let refused = client.delete_secret(delete.clone()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("evaluators/e"),
+        "{}",
+        refused.message()
+    );
+
+    // The registry reads the file on every call: detach, and it goes.
+    std::fs::write(&attachments, "{}").unwrap();
+    client.delete_secret(delete).await.unwrap();
+
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+    let (status, output) = registry.terminate();
+    assert!(status.success(), "the registry stops on SIGTERM: {output}");
 }
