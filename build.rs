@@ -9,9 +9,13 @@ use protox::prost::Message as _;
 /// The API strongroom serves, and so describes through reflection.
 const SERVED: &str = "proto/strongroom/v1/secrets.proto";
 
-/// Every proto compiled to Rust: the served API and the registry's contract,
-/// which strongroom calls but does not serve.
-const PROTOS: &[&str] = &[SERVED, "proto/evaluators/registry/v1/registry.proto"];
+/// The evaluator registry's contract, which strongroom calls but does not
+/// serve.
+const REGISTRY: &str = "proto/evaluators/registry/v1/registry.proto";
+
+/// The served API's codec: it reports undecodable requests as
+/// INVALID_ARGUMENT (src/api/codec.rs).
+const SERVED_CODEC: &str = "crate::api::codec::RequestCodec";
 
 /// Messages that carry a secret value: their derived `Debug` would print it,
 /// so the crate implements `Debug` for them by hand.
@@ -22,7 +26,7 @@ const VALUE_CARRIERS: &[&str] = &[
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    for proto in PROTOS {
+    for proto in [SERVED, REGISTRY] {
         println!("cargo:rerun-if-changed={proto}");
     }
 
@@ -30,10 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let served = protox::compile([SERVED], ["proto"])?;
     fs::write(out_dir.join("descriptor.bin"), served.encode_to_vec())?;
 
-    let fds = protox::compile(PROTOS, ["proto"])?;
-
     tonic_prost_build::configure()
         .skip_debug(VALUE_CARRIERS.iter().copied())
-        .compile_fds(fds)?;
+        .codec_path(SERVED_CODEC)
+        .compile_fds(served)?;
+    tonic_prost_build::configure().compile_fds(protox::compile([REGISTRY], ["proto"])?)?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use super::convert::{provider_from_proto, resource_name, secret_to_proto};
 use crate::domain::{FieldViolation, SecretId, SecretName, SecretValue, TenantName, Violations};
 use crate::pb::strongroom::v1 as pb;
 use crate::pb::strongroom::v1::secrets_service_server::SecretsService;
-use crate::service::{SecretService, ServiceError};
+use crate::service::{PageToken, SecretService, ServiceError, parse_etag};
 
 /// The gRPC face of [`SecretService`].
 #[derive(Debug, Clone)]
@@ -34,11 +34,6 @@ fn record_name(name: &SecretName) {
     let span = Span::current();
     span.record("tenant", name.tenant.as_str());
     span.record("secret.name", name.id.as_str());
-}
-
-/// An optional etag: empty means "unconditional".
-fn optional(etag: &str) -> Option<&str> {
-    (!etag.is_empty()).then_some(etag)
 }
 
 #[tonic::async_trait]
@@ -96,15 +91,23 @@ impl SecretsService for SecretsApi {
         if let Some(TenantName(tenant)) = &parent {
             Span::current().record("tenant", tenant.as_str());
         }
+        // A token can be checked against its listing once the parent and
+        // the filter it belongs to are known.
+        let token = match (&parent, provider) {
+            (Some(TenantName(tenant)), Some(provider)) => {
+                violations.check(PageToken::parse(&request.page_token, tenant, provider))
+            }
+            _ => None,
+        };
 
-        let (Some(TenantName(tenant)), Some(provider), Some(page_size)) =
-            (parent, provider, page_size)
+        let (Some(TenantName(tenant)), Some(provider), Some(page_size), Some(token)) =
+            (parent, provider, page_size, token)
         else {
             return Err(ServiceError::InvalidArgument(violations.into_vec()).into());
         };
         let page = self
             .service
-            .list(&tenant, provider, page_size, &request.page_token)
+            .list(&tenant, provider, page_size, token.as_ref())
             .await?;
         Ok(Response::new(pb::ListSecretsResponse {
             secrets: page.secrets.into_iter().map(secret_to_proto).collect(),
@@ -120,17 +123,15 @@ impl SecretsService for SecretsApi {
         let mut violations = Violations::default();
         let name = violations.check(SecretName::parse(&request.name, "name"));
         let value = violations.check(SecretValue::parse(request.value, "value"));
+        let etag = violations.check(parse_etag(&request.etag, "etag"));
         if let Some(name) = &name {
             record_name(name);
         }
 
-        let (Some(name), Some(value)) = (name, value) else {
+        let (Some(name), Some(value), Some(etag)) = (name, value, etag) else {
             return Err(ServiceError::InvalidArgument(violations.into_vec()).into());
         };
-        let secret = self
-            .service
-            .update_value(&name, value, optional(&request.etag))
-            .await?;
+        let secret = self.service.update_value(&name, value, etag).await?;
         Ok(Response::new(secret_to_proto(secret)))
     }
 
@@ -139,8 +140,17 @@ impl SecretsService for SecretsApi {
         request: Request<pb::DeleteSecretRequest>,
     ) -> Result<Response<()>, Status> {
         let request = request.get_ref();
-        let name = parse_name(&request.name)?;
-        self.service.delete(&name, optional(&request.etag)).await?;
+        let mut violations = Violations::default();
+        let name = violations.check(SecretName::parse(&request.name, "name"));
+        let etag = violations.check(parse_etag(&request.etag, "etag"));
+        if let Some(name) = &name {
+            record_name(name);
+        }
+
+        let (Some(name), Some(etag)) = (name, etag) else {
+            return Err(ServiceError::InvalidArgument(violations.into_vec()).into());
+        };
+        self.service.delete(&name, etag).await?;
         Ok(Response::new(()))
     }
 

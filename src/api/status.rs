@@ -2,6 +2,9 @@
 //! google.rpc error details. Exhaustive, without a catch-all arm, so every
 //! new error variant needs a decision here.
 
+use std::collections::HashMap;
+use std::time::Duration;
+
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, PreconditionViolation, StatusExt as _};
 
@@ -10,6 +13,12 @@ use crate::registry::RegistryError;
 use crate::service::ServiceError;
 
 const SECRET_TYPE: &str = "strongroom.v1.Secret";
+
+/// The `domain` of every google.rpc.ErrorInfo this service sends.
+const DOMAIN: &str = "strongroom";
+
+/// What UNAVAILABLE suggests as a first retry delay.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 impl From<ServiceError> for Status {
     fn from(error: ServiceError) -> Status {
@@ -84,37 +93,68 @@ impl From<ServiceError> for Status {
             ),
             ServiceError::RegistryUnavailable(ref cause) => {
                 log_fault(&error);
-                let reason = match cause {
-                    RegistryError::DeadlineExceeded(deadline) => {
-                        format!("the evaluator registry did not answer within {deadline:?}")
-                    }
+                let (reason, why) = match cause {
+                    RegistryError::DeadlineExceeded(deadline) => (
+                        "REGISTRY_DEADLINE_EXCEEDED",
+                        format!("the evaluator registry did not answer within {deadline:?}"),
+                    ),
                     RegistryError::Failed(_)
                     | RegistryError::BadUrl { .. }
-                    | RegistryError::UnsupportedScheme { .. } => {
-                        "the evaluator registry is unreachable or failed".to_owned()
-                    }
+                    | RegistryError::UnsupportedScheme { .. } => (
+                        "REGISTRY_UNAVAILABLE",
+                        "the evaluator registry is unreachable or failed".to_owned(),
+                    ),
                 };
-                Status::unavailable(format!(
-                    "{reason}: attachments cannot be checked, so nothing was deleted"
-                ))
+                let mut details = ErrorDetails::with_error_info(reason, DOMAIN, HashMap::new());
+                details.set_retry_info(Some(RETRY_AFTER));
+                Status::with_error_details(
+                    Code::Unavailable,
+                    format!("{why}: attachments cannot be checked, so nothing was deleted"),
+                    details,
+                )
             }
             ServiceError::DataLoss { ref name } => {
                 log_fault(&error);
-                Status::data_loss(format!(
-                    "the stored value of {name} failed authentication and was not returned"
-                ))
+                let mut details =
+                    ErrorDetails::with_error_info("CIPHERTEXT_UNAUTHENTIC", DOMAIN, HashMap::new());
+                details.set_resource_info(SECRET_TYPE, name.clone(), "", "stored value is damaged");
+                Status::with_error_details(
+                    Code::DataLoss,
+                    format!(
+                        "the stored value of {name} failed authentication and was not returned"
+                    ),
+                    details,
+                )
             }
             ServiceError::KeyProvider(KeyProviderError::Unavailable(_)) => {
                 log_fault(&error);
-                Status::unavailable("the key provider is unavailable")
+                let mut details = ErrorDetails::with_error_info(
+                    "KEY_PROVIDER_UNAVAILABLE",
+                    DOMAIN,
+                    HashMap::new(),
+                );
+                details.set_retry_info(Some(RETRY_AFTER));
+                Status::with_error_details(
+                    Code::Unavailable,
+                    "the key provider is unavailable",
+                    details,
+                )
             }
             ServiceError::KeyProvider(
-                KeyProviderError::UnknownKey { .. } | KeyProviderError::Unauthentic,
+                KeyProviderError::UnknownKey { .. }
+                | KeyProviderError::Unauthentic
+                | KeyProviderError::Random,
             )
             | ServiceError::Random
             | ServiceError::Store(_) => {
                 log_fault(&error);
-                Status::internal("internal error")
+                // Opaque on purpose: the cause is in the log, with this
+                // request's span.
+                Status::with_error_details(
+                    Code::Internal,
+                    "internal error",
+                    ErrorDetails::with_error_info("INTERNAL", DOMAIN, HashMap::new()),
+                )
             }
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ring::rand::SystemRandom;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use uuid::Uuid;
-use zeroize::Zeroize as _;
+use zeroize::Zeroizing;
 
 use super::aes_gcm::{self, NONCE_BYTES};
 use super::{DataKey, KeyProvider, KeyProviderError, WrappedKey};
@@ -81,6 +81,7 @@ impl From<KeyProviderError> for EnvelopeError {
     fn from(error: KeyProviderError) -> Self {
         match error {
             KeyProviderError::Unauthentic => EnvelopeError::Unauthentic,
+            KeyProviderError::Random => EnvelopeError::Random,
             other => EnvelopeError::KeyProvider(other),
         }
     }
@@ -152,13 +153,12 @@ impl Envelope {
         .map_err(|_| EnvelopeError::Unauthentic)?;
 
         // Values are sealed from valid UTF-8, so authentic bytes always are.
-        match String::from_utf8(plaintext) {
-            Ok(text) => Ok(SecretValue::from_trusted(SecretString::from(text))),
-            Err(error) => {
-                error.into_bytes().zeroize();
-                Err(EnvelopeError::Unauthentic)
-            }
-        }
+        // The secret takes an exact-size copy and this buffer is wiped: the
+        // buffer is larger than the text (the tag was cut off), and handing
+        // it over whole would reallocate it without wiping.
+        let plaintext = Zeroizing::new(plaintext);
+        let text = std::str::from_utf8(&plaintext).map_err(|_| EnvelopeError::Unauthentic)?;
+        Ok(SecretValue::from_trusted(SecretString::from(text)))
     }
 }
 

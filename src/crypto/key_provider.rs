@@ -39,9 +39,12 @@ pub enum KeyProviderError {
     /// The wrapped key, or the context it was bound to, was altered.
     #[error("wrapped data key failed authentication")]
     Unauthentic,
-    /// The provider could not be reached or failed.
+    /// The provider could not be reached or failed; retrying may help.
     #[error("key provider failed")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The random number generator behind a wrap failed.
+    #[error("the random number generator failed")]
+    Random,
 }
 
 /// Wraps and unwraps data keys under key-encryption keys.

@@ -2,8 +2,8 @@
 //! or from the `STRONGROOM_KEY` environment variable, both base64.
 
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Write as _};
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
@@ -66,14 +66,24 @@ impl LocalKeyProvider {
             path: path.to_owned(),
             source,
         };
-        let mode = fs::metadata(path).map_err(io)?.permissions().mode();
+        // Check and read the same open file, so it cannot be swapped in
+        // between.
+        let mut file = File::open(path).map_err(io)?;
+        let metadata = file.metadata().map_err(io)?;
+        let mode = metadata.permissions().mode();
         if mode & 0o077 != 0 {
             return Err(LocalKeyError::TooOpen {
                 path: path.to_owned(),
                 mode: mode & 0o777,
             });
         }
-        let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
+        // Room for the whole file up front, so reading never reallocates
+        // and leaves an unwiped copy behind.
+        let capacity = usize::try_from(metadata.len())
+            .unwrap_or(0)
+            .saturating_add(1);
+        let mut text = Zeroizing::new(String::with_capacity(capacity.min(4096)));
+        file.read_to_string(&mut text).map_err(io)?;
         Self::from_base64(&text, &format!("key file {}", path.display()))
     }
 
@@ -83,8 +93,8 @@ impl LocalKeyProvider {
             origin: origin.to_owned(),
         };
         let decoded = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| malformed())?);
-        let bytes: [u8; 32] = decoded.as_slice().try_into().map_err(|_| malformed())?;
-        Ok(Self::from_bytes(SecretBox::new(Box::new(bytes))))
+        let key = secret_key(&decoded).ok_or_else(malformed)?;
+        Ok(Self::from_bytes(key))
     }
 
     fn from_bytes(key: SecretBox<[u8; 32]>) -> Self {
@@ -132,7 +142,7 @@ impl KeyProvider for LocalKeyProvider {
             context,
             data_key.expose_secret(),
         )
-        .map_err(|e| KeyProviderError::Unavailable(format!("{e:?}").into()))?;
+        .map_err(|_| KeyProviderError::Random)?;
         let mut bytes = Vec::with_capacity(NONCE_BYTES + sealed.len());
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(&sealed);
@@ -160,11 +170,7 @@ impl KeyProvider for LocalKeyProvider {
             aes_gcm::open(self.key.expose_secret(), nonce, context, sealed)
                 .map_err(|_| KeyProviderError::Unauthentic)?,
         );
-        let bytes: [u8; 32] = plain
-            .as_slice()
-            .try_into()
-            .map_err(|_| KeyProviderError::Unauthentic)?;
-        Ok(SecretBox::new(Box::new(bytes)))
+        secret_key(&plain).ok_or(KeyProviderError::Unauthentic)
     }
 }
 
@@ -190,12 +196,21 @@ pub fn write_new_key_file(path: &Path) -> Result<(), LocalKeyError> {
     file.sync_all().map_err(io)
 }
 
+/// A 256-bit key copied from `bytes` straight into its zeroizing box (no
+/// copy on the stack); `None` unless `bytes` holds exactly 32 bytes.
+fn secret_key(bytes: &[u8]) -> Option<SecretBox<[u8; 32]>> {
+    (bytes.len() == 32)
+        .then(|| SecretBox::init_with_mut(|key: &mut [u8; 32]| key.copy_from_slice(bytes)))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[tokio::test]

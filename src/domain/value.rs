@@ -3,6 +3,7 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroize as _;
 
 use super::{FieldViolation, Preview};
 
@@ -19,7 +20,7 @@ impl SecretValue {
     pub fn parse(raw: String, field: &'static str) -> Result<Self, FieldViolation> {
         let len = raw.len();
         // Wrap first so that even a rejected value is zeroized on drop.
-        let value = Self(SecretString::from(raw));
+        let value = Self(SecretString::from(exact_size(raw)));
         if len == 0 {
             return Err(FieldViolation::new(field, "value must not be empty"));
         }
@@ -55,6 +56,18 @@ impl SecretValue {
     pub fn into_response_string(self) -> String {
         self.0.expose_secret().to_owned()
     }
+}
+
+/// `text` in an allocation of exactly its length. A `SecretString` shrinks
+/// a larger one by reallocating, which would leave an unwiped copy; so a
+/// larger one is copied and wiped here instead.
+fn exact_size(mut text: String) -> String {
+    if text.capacity() == text.len() {
+        return text;
+    }
+    let exact = String::from(text.as_str());
+    text.zeroize();
+    exact
 }
 
 impl fmt::Debug for SecretValue {

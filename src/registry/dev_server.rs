@@ -7,10 +7,10 @@
 //! ```
 //!
 //! The file is read again on every call, so editing it attaches and
-//! detaches. A missing or malformed file is an error, never "no
+//! detaches. Secret names match ignoring case. A missing or malformed file is an error, never "no
 //! attachments": strongroom then refuses the delete.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 
@@ -45,7 +45,7 @@ impl FileRegistry {
         Self { attachments }
     }
 
-    async fn read(&self) -> Result<HashMap<String, Vec<FileInstance>>, Status> {
+    async fn read(&self) -> Result<BTreeMap<String, Vec<FileInstance>>, Status> {
         let text = tokio::fs::read_to_string(&self.attachments)
             .await
             .map_err(|e| {
@@ -74,11 +74,13 @@ impl EvaluatorRegistryService for FileRegistry {
         request: Request<ListSecretAttachmentsRequest>,
     ) -> Result<Response<ListSecretAttachmentsResponse>, Status> {
         let request = request.into_inner();
-        let mut attachments = self.read().await?;
+        let attachments = self.read().await?;
+        // Names match ignoring case, as the contract asks; a file may list
+        // one secret under several spellings.
         let instances = attachments
-            .remove(&request.secret_name)
-            .unwrap_or_default()
             .into_iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(&request.secret_name))
+            .flat_map(|(_, instances)| instances)
             .map(|i| EvaluatorInstance {
                 name: i.name,
                 display_name: i.display_name,

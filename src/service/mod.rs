@@ -8,5 +8,6 @@ mod page_token;
 mod secrets;
 
 pub use error::ServiceError;
-pub use etag::etag;
+pub use etag::{etag, parse_etag};
+pub use page_token::PageToken;
 pub use secrets::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, SecretService};

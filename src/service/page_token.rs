@@ -28,9 +28,38 @@ pub(crate) fn encode(tenant: &TenantId, provider: Option<Provider>, after: &str)
     URL_SAFE_NO_PAD.encode(token.encode_to_vec())
 }
 
+/// Where a listing resumes: a page token checked against the listing it
+/// is used for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageToken {
+    after: String,
+}
+
+impl PageToken {
+    /// Parses the `page_token` field of a listing of `tenant`'s secrets,
+    /// optionally only `provider`'s: `None` for an empty token (the first
+    /// page), an error for a malformed token or one issued for another
+    /// listing.
+    pub fn parse(
+        raw: &str,
+        tenant: &TenantId,
+        provider: Option<Provider>,
+    ) -> Result<Option<Self>, FieldViolation> {
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        decode(raw, tenant, provider).map(|after| Some(Self { after }))
+    }
+
+    /// The name key the page starts after.
+    pub(crate) fn after(&self) -> &str {
+        &self.after
+    }
+}
+
 /// Decodes `raw`, checking that it was issued for this listing. Returns the
 /// name key the next page starts after.
-pub(crate) fn decode(
+fn decode(
     raw: &str,
     tenant: &TenantId,
     provider: Option<Provider>,
@@ -75,6 +104,7 @@ mod tests {
 
     #[test]
     fn garbage_tokens_are_refused_on_the_page_token_field() {
+        assert_eq!(PageToken::parse("", &tenant("acme"), None).unwrap(), None);
         for raw in ["!!!", "AAAA", ""] {
             assert_eq!(
                 decode(raw, &tenant("acme"), None).unwrap_err().field,

@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use uuid::Uuid;
 
-use super::{ServiceError, etag, page_token};
+use super::{PageToken, ServiceError, etag, page_token};
 use crate::crypto::{Binding, Envelope};
 use crate::domain::{Provider, SecretId, SecretName, SecretValue, TenantId};
 use crate::registry::DeletePolicy;
@@ -88,9 +88,19 @@ impl SecretService {
         };
         match self.store.insert(new).await {
             Ok(()) => Ok(record),
-            Err(crate::store::StoreError::Duplicate) => Err(ServiceError::AlreadyExists {
-                name: name.to_string(),
-            }),
+            Err(crate::store::StoreError::Duplicate) => {
+                // Name the secret that exists as it is spelled, which may
+                // differ in case from the request.
+                let existing = self
+                    .store
+                    .find(name.tenant.as_str(), &name.id.key())
+                    .await?;
+                let name = match existing {
+                    Some(existing) => format!("tenants/{}/secrets/{}", name.tenant, existing.name),
+                    None => name.to_string(),
+                };
+                Err(ServiceError::AlreadyExists { name })
+            }
             Err(other) => Err(other.into()),
         }
     }
@@ -100,22 +110,16 @@ impl SecretService {
         self.find(name).await
     }
 
-    /// One page of `tenant`'s secrets, optionally only `provider`'s.
+    /// One page of `tenant`'s secrets, optionally only `provider`'s,
+    /// starting after `token` (parsed for this same listing).
     /// `page_size` 0 means the default; sizes above the maximum are capped.
     pub async fn list(
         &self,
         tenant: &TenantId,
         provider: Option<Provider>,
         page_size: u32,
-        page_token: &str,
+        token: Option<&PageToken>,
     ) -> Result<Page, ServiceError> {
-        let after = if page_token.is_empty() {
-            None
-        } else {
-            let after = page_token::decode(page_token, tenant, provider)
-                .map_err(|v| ServiceError::InvalidArgument(vec![v]))?;
-            Some(after)
-        };
         let size = match page_size {
             0 => DEFAULT_PAGE_SIZE,
             n => n.min(MAX_PAGE_SIZE),
@@ -127,7 +131,7 @@ impl SecretService {
             .list(
                 tenant.as_str(),
                 provider,
-                after.as_deref(),
+                token.map(PageToken::after),
                 u64::from(size) + 1,
             )
             .await?;
@@ -207,9 +211,18 @@ impl SecretService {
         name: &SecretName,
         expected_etag: Option<&str>,
     ) -> Result<(), ServiceError> {
+        let mut uid = None;
         for _ in 0..MAX_ATTEMPTS {
             let current = self.find(name).await?;
             check_etag(name, &current, expected_etag)?;
+            // A retry deletes the secret the first attempt found, or
+            // nothing: if it was deleted and the name created again
+            // meanwhile, the new secret is not this request's to delete.
+            if *uid.get_or_insert(current.uid) != current.uid {
+                return Err(ServiceError::NotFound {
+                    name: name.to_string(),
+                });
+            }
             // Ask about the secret as stored: the caller may have spelled
             // its name in another case, and the registry matches exactly.
             let stored_name = SecretName {

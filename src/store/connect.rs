@@ -41,3 +41,35 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait as _, Statement};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_runs_in_wal_mode_with_a_busy_timeout_and_full_fsync() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
+        let db = connect(&url).await.unwrap();
+        // Each pragma read as text (SQLite converts the numbers).
+        let pragma = |name: &str, column: &str| {
+            let sql = format!("SELECT CAST({column} AS TEXT) FROM pragma_{name}");
+            let db = db.clone();
+            async move {
+                let row = db
+                    .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                row.try_get_by_index::<String>(0).unwrap()
+            }
+        };
+        assert_eq!(pragma("journal_mode", "journal_mode").await, "wal");
+        let busy_ms = SQLITE_BUSY_TIMEOUT.as_millis().to_string();
+        assert_eq!(pragma("busy_timeout", "timeout").await, busy_ms);
+        // 2 = FULL: an acknowledged write survives a power cut.
+        assert_eq!(pragma("synchronous", "synchronous").await, "2");
+    }
+}

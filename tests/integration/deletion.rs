@@ -1,15 +1,19 @@
 //! DeleteSecret, guarded by the evaluator registry.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use strongroom::pb::registry::v1::evaluator_registry_service_server::{
     EvaluatorRegistryService, EvaluatorRegistryServiceServer,
 };
 use strongroom::pb::registry::v1::{ListSecretAttachmentsRequest, ListSecretAttachmentsResponse};
-use strongroom::pb::strongroom::v1::Provider;
+use strongroom::pb::strongroom::v1::secrets_service_client::SecretsServiceClient;
+use strongroom::pb::strongroom::v1::{self as pb, Provider};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 
 use crate::support::{Options, Registry, TestApp, details, on_both_backends};
@@ -44,6 +48,42 @@ async fn start_slow_registry(delay: Duration) -> SocketAddr {
             .serve_with_incoming(TcpListenerStream::new(listener)),
     );
     addr
+}
+
+/// A registry that, the first time it is asked, has the secret deleted and
+/// created again under the same name (through strongroom itself) before it
+/// answers "nothing attached": the race of a re-create during a delete.
+#[derive(Clone, Default)]
+struct RecreatingRegistry {
+    app: Arc<OnceLock<SecretsServiceClient<Channel>>>,
+    calls: Arc<AtomicUsize>,
+}
+
+#[tonic::async_trait]
+impl EvaluatorRegistryService for RecreatingRegistry {
+    async fn list_secret_attachments(
+        &self,
+        _request: Request<ListSecretAttachmentsRequest>,
+    ) -> Result<Response<ListSecretAttachmentsResponse>, Status> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            let mut app = self.app.get().expect("app set").clone();
+            let delete = pb::DeleteSecretRequest {
+                name: NAME.into(),
+                etag: String::new(),
+            };
+            app.delete_secret(delete).await?;
+            let create = pb::CreateSecretRequest {
+                parent: "tenants/acme".into(),
+                secret_id: "openai-key".into(),
+                provider: Provider::Openai.into(),
+                value: "sk-new-incarnation".into(),
+            };
+            app.create_secret(create).await?;
+        }
+        Ok(Response::new(ListSecretAttachmentsResponse {
+            instances: vec![],
+        }))
+    }
 }
 
 /// A registry address that accepts connections and never says a word.
@@ -97,6 +137,15 @@ on_both_backends! {
             assert_eq!(status.code(), Code::FailedPrecondition, "{spelling}");
         }
         assert!(app.get("tenants/acme/secrets/OpenAI-Key").await.is_ok());
+
+        // An evaluator that wrote the name in another case still counts:
+        // the reference registry matches names ignoring case, as the
+        // contract asks.
+        app.detach_all();
+        app.attach("tenants/acme/secrets/openai-KEY", &[("evaluators/nightly", "Nightly")]);
+        let status = app.delete("tenants/acme/secrets/OpenAI-Key", "").await.unwrap_err();
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert!(app.get("tenants/acme/secrets/OpenAI-Key").await.is_ok());
     }
 
     async fn a_secret_created_again_after_a_delete_gets_a_new_uid(backend: Backend) {
@@ -121,7 +170,11 @@ on_both_backends! {
         let options = Options { registry: Registry::Unreachable, ..Options::default() };
         let app = TestApp::spawn_with(backend, options).await;
         app.create("acme", "openai-key", Provider::Openai, "sk-value-1234").await.unwrap();
-        assert_eq!(app.delete(NAME, "").await.unwrap_err().code(), Code::Unavailable);
+        let status = app.delete(NAME, "").await.unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable);
+        let details = details(&status);
+        assert_eq!(details.error_info().expect("ErrorInfo").reason, "REGISTRY_UNAVAILABLE");
+        assert!(details.retry_info().is_some());
         assert_still_there(&app).await;
     }
 
@@ -151,9 +204,36 @@ on_both_backends! {
             // Answering slowly and never finishing the handshake both read
             // as the deadline, never as "unreachable".
             assert!(status.message().contains("within 200ms"), "{}", status.message());
+            let details = details(&status);
+            let reason = &details.error_info().expect("ErrorInfo").reason;
+            assert_eq!(reason, "REGISTRY_DEADLINE_EXCEEDED");
+            assert!(details.retry_info().is_some(), "UNAVAILABLE says when to retry");
             assert!(started.elapsed() < Duration::from_secs(4), "the deadline was not applied");
             assert_still_there(&app).await;
         }
+    }
+
+    async fn a_delete_never_removes_a_secret_created_again_while_it_ran(backend: Backend) {
+        let registry = RecreatingRegistry::default();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(EvaluatorRegistryServiceServer::new(registry.clone()))
+                .serve_with_incoming(TcpListenerStream::new(listener)),
+        );
+        let options = Options { registry: Registry::At(addr), ..Options::default() };
+        let app = TestApp::spawn_with(backend, options).await;
+        let _ = registry.app.set(app.client.clone());
+        let old = app.create("acme", "openai-key", Provider::Openai, "sk-old").await.unwrap();
+
+        // The delete's check raced a delete and re-create of the name: the
+        // secret it was asked about is gone, and the new one stays.
+        let status = app.delete(NAME, "").await.unwrap_err();
+        assert_eq!(status.code(), Code::NotFound);
+        let new = app.get(NAME).await.unwrap();
+        assert_ne!(new.uid, old.uid);
+        assert_eq!(app.access(NAME).await.unwrap().value, "sk-new-incarnation");
     }
 
     async fn without_a_registry_deletes_are_refused_unless_unchecked(backend: Backend) {

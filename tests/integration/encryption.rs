@@ -3,11 +3,11 @@
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query};
 use sea_orm::{ConnectionTrait as _, QueryResult, Statement};
-use strongroom::pb::strongroom::v1::Provider;
+use strongroom::pb::strongroom::v1::{ListSecretsRequest, Provider};
 use tonic::Code;
 use uuid::Uuid;
 
-use crate::support::{TestApp, on_both_backends};
+use crate::support::{TestApp, details, on_both_backends};
 
 const VALUE: &str = "sk-proj-PLAINTEXT-MARKER-0123456789abcdef";
 const ENVELOPE: [&str; 3] = ["ciphertext", "nonce", "wrapped_key"];
@@ -79,6 +79,18 @@ on_both_backends! {
             let status = app.access(name).await.unwrap_err();
             assert_eq!(status.code(), Code::DataLoss, "{column}");
             assert!(!status.message().contains(VALUE));
+            let details = details(&status);
+            let info = details.error_info().expect("ErrorInfo");
+            assert_eq!(info.reason, "CIPHERTEXT_UNAUTHENTIC");
+            assert_eq!(details.resource_info().expect("ResourceInfo").resource_name, name);
+
+            // Get and List never open the envelope, so they still answer.
+            assert_eq!(app.get(name).await.unwrap().preview, "…cdef", "{column}");
+            let request = ListSecretsRequest {
+                parent: "tenants/acme".into(),
+                ..Default::default()
+            };
+            assert_eq!(app.list(request).await.unwrap().secrets.len(), 1, "{column}");
 
             set_bytes(&app, uid, column, original).await;
             assert_eq!(app.access(name).await.unwrap().value, VALUE, "{column} restored");

@@ -31,8 +31,10 @@ on_both_backends! {
 
         let clash = app.create("acme", "openai-key", Provider::Groq, "gsk-2").await.unwrap_err();
         assert_eq!(clash.code(), Code::AlreadyExists);
+        // The clash names the existing secret as it is spelled.
         let info = details(&clash).resource_info().cloned().expect("resource info");
-        assert_eq!(info.resource_name, "tenants/acme/secrets/openai-key");
+        assert_eq!(info.resource_name, "tenants/acme/secrets/OpenAI-Key");
+        assert!(clash.message().contains("OpenAI-Key"), "{}", clash.message());
 
         // Another tenant may use the same name.
         app.create("globex", "openai-key", Provider::Openai, "sk-3").await.unwrap();

@@ -1,5 +1,7 @@
 //! ListSecrets: key-set paging, the provider filter, and token checks.
 
+use sea_orm::ConnectionTrait as _;
+use sea_orm::sea_query::{Alias, Query};
 use strongroom::pb::strongroom::v1::{ListSecretsRequest, Provider};
 use tonic::Code;
 
@@ -17,6 +19,51 @@ fn request(
         page_token: page_token.into(),
         provider: provider.into(),
     }
+}
+
+/// Inserts `count` secrets named `k0000`... into `tenant` in one statement,
+/// straight into the table: listings never open their envelopes, so any
+/// bytes do.
+async fn insert_rows(app: &TestApp, tenant: &str, count: usize) {
+    let columns = [
+        "uid",
+        "tenant",
+        "name",
+        "name_key",
+        "provider",
+        "preview",
+        "version",
+        "create_time",
+        "update_time",
+        "ciphertext",
+        "nonce",
+        "wrapped_key",
+        "kek_id",
+    ];
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("secrets"))
+        .columns(columns.map(Alias::new));
+    for i in 0..count {
+        let name = format!("k{i:04}");
+        let row: [sea_orm::Value; 13] = [
+            uuid::Uuid::new_v4().into(),
+            tenant.into(),
+            name.clone().into(),
+            name.into(),
+            "other".into(),
+            "…".as_bytes().to_vec().into(),
+            1i64.into(),
+            0i64.into(),
+            0i64.into(),
+            vec![0u8; 17].into(),
+            vec![0u8; 12].into(),
+            vec![0u8; 60].into(),
+            "local:test".into(),
+        ];
+        insert.values_panic(row.map(Into::into));
+    }
+    app.db.execute(&insert).await.unwrap();
 }
 
 /// Follows next_page_token to the end and returns every name, page by page.
@@ -103,6 +150,17 @@ on_both_backends! {
         assert_eq!(huge.secrets.len(), 51);
         assert!(huge.next_page_token.is_empty());
 
+        // Past 1,000 secrets, a larger page size still gets 1,000.
+        insert_rows(&app, "big", 1001).await;
+        let capped = app.list(request("tenants/big", 5000, "", Provider::Unspecified)).await.unwrap();
+        assert_eq!(capped.secrets.len(), 1000);
+        let rest = app
+            .list(request("tenants/big", 5000, &capped.next_page_token, Provider::Unspecified))
+            .await
+            .unwrap();
+        assert_eq!(rest.secrets.len(), 1);
+        assert!(rest.next_page_token.is_empty());
+
         let empty = app.list(request("tenants/nobody", 0, "", Provider::Unspecified)).await.unwrap();
         assert!(empty.secrets.is_empty() && empty.next_page_token.is_empty());
     }
@@ -141,5 +199,18 @@ on_both_backends! {
             .unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
         assert_eq!(violated_fields(&status), ["parent", "provider", "page_size"]);
+
+        // A bad token is named with the other bad fields once its listing
+        // is known.
+        let status = app
+            .list(ListSecretsRequest {
+                parent: "tenants/acme".into(),
+                page_size: -1,
+                page_token: "not-a-token".into(),
+                provider: 0,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(violated_fields(&status), ["page_size", "page_token"]);
     }
 }

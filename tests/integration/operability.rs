@@ -125,6 +125,53 @@ async fn database_failures_are_internal_and_never_show_sql() {
     ] {
         assert_eq!(status.code(), Code::Internal);
         assert_eq!(status.message(), "internal error");
-        assert!(status.details().is_empty());
+        // The only detail is a fixed ErrorInfo: no SQL, no driver text.
+        let details = crate::support::details(&status);
+        let info = details.error_info().expect("ErrorInfo");
+        assert_eq!(
+            (info.reason.as_str(), info.domain.as_str()),
+            ("INTERNAL", "strongroom")
+        );
+        assert!(info.metadata.is_empty());
+        assert!(details.bad_request().is_none() && details.resource_info().is_none());
     }
+}
+
+/// CreateSecretRequest as a client that does not check UTF-8 could send it:
+/// `value` (field 4) as raw bytes.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawCreateSecretRequest {
+    #[prost(string, tag = "1")]
+    parent: String,
+    #[prost(string, tag = "2")]
+    secret_id: String,
+    #[prost(int32, tag = "3")]
+    provider: i32,
+    #[prost(bytes = "vec", tag = "4")]
+    value: Vec<u8>,
+}
+
+#[tokio::test]
+async fn a_request_that_is_not_valid_protobuf_is_invalid_argument_naming_the_field() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut grpc = tonic::client::Grpc::new(app.channel.clone());
+    grpc.ready().await.unwrap();
+    let request = RawCreateSecretRequest {
+        parent: "tenants/acme".into(),
+        secret_id: "k".into(),
+        provider: Provider::Openai.into(),
+        value: b"sk-\xff\xfe-tail".to_vec(),
+    };
+    let path = http::uri::PathAndQuery::from_static("/strongroom.v1.SecretsService/CreateSecret");
+    let codec = tonic_prost::ProstCodec::<RawCreateSecretRequest, ()>::default();
+    let status = grpc
+        .unary(tonic::Request::new(request), path, codec)
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+    assert_eq!(crate::support::violated_fields(&status), ["value"]);
+    assert!(!status.message().contains("tail"), "{}", status.message());
+    let missing = app.get("tenants/acme/secrets/k").await.unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
 }

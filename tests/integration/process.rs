@@ -271,9 +271,13 @@ async fn assert_no_value_in_output(format: &str) {
         output.contains("strongroom stopped"),
         "no graceful stop:\n{output}"
     );
-    // The capture really is at TRACE and covers the calls.
-    assert!(output.contains("TRACE") || output.contains("\"level\":\"TRACE\""));
-    assert!(output.contains("AccessSecretValue"));
+    // The capture really is at TRACE and covers the calls, one line per
+    // call with the RPC, tenant, secret name and status code.
+    let access = match format {
+        "json" => assert_json_lines(&output),
+        _ => assert_text_lines(&output),
+    };
+    assert!(access, "no per-RPC line for AccessSecretValue:\n{output}");
     for value in &values {
         for form in forms(value) {
             assert!(
@@ -282,6 +286,47 @@ async fn assert_no_value_in_output(format: &str) {
             );
         }
     }
+}
+
+/// Checks text output is at TRACE; whether it holds the per-RPC line of a
+/// successful AccessSecretValue with its span fields.
+fn assert_text_lines(output: &str) -> bool {
+    assert!(
+        output.lines().any(|l| l.contains(" TRACE ")),
+        "not at TRACE"
+    );
+    output.lines().any(|line| {
+        line.contains("rpc{rpc.method=/strongroom.v1.SecretsService/AccessSecretValue")
+            && line.contains("tenant=\"acme\"")
+            && line.contains("secret.name=\"openai-key\"")
+            && line.contains("grpc.code=\"Ok\"")
+            && line.contains("rpc finished")
+    })
+}
+
+/// Checks every line of JSON output is a JSON event and some are at
+/// TRACE; whether one is the per-RPC event of a successful
+/// AccessSecretValue with its span fields.
+fn assert_json_lines(output: &str) -> bool {
+    let events: Vec<serde_json::Value> = output
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["timestamp"].is_string() && e["level"].is_string())
+    );
+    assert!(events.iter().any(|e| e["level"] == "TRACE"), "not at TRACE");
+    events.iter().any(|event| {
+        let span = &event["span"];
+        event["fields"]["message"] == "rpc finished"
+            && span["rpc.method"] == "/strongroom.v1.SecretsService/AccessSecretValue"
+            && span["tenant"] == "acme"
+            && span["secret.name"] == "openai-key"
+            && span["grpc.code"] == "Ok"
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

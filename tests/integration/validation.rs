@@ -43,6 +43,15 @@ on_both_backends! {
             assert_eq!(violated_fields(&status), [field]);
         }
         app.client.clone().create_secret(valid).await.unwrap();
+
+        // An etag that this service cannot have made is malformed, not stale.
+        for etag in ["garbage", "\"W/abc\"", "yw28_s2c17ep01Ho="] {
+            let update = app.update("tenants/acme/secrets/ok-id", "v2", etag).await.unwrap_err();
+            assert_eq!(violated_fields(&update), ["etag"], "{etag}");
+            let delete = app.delete("tenants/acme/secrets/ok-id", etag).await.unwrap_err();
+            assert_eq!(violated_fields(&delete), ["etag"], "{etag}");
+        }
+        assert_eq!(app.get("tenants/acme/secrets/ok-id").await.unwrap().version, 1);
     }
 
     async fn malformed_names_are_invalid_on_every_rpc_that_takes_one(backend: Backend) {
