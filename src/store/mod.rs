@@ -2,6 +2,7 @@
 //! secret lifecycle needs. SQLite is the embedded default; PostgreSQL is
 //! chosen by URL.
 
+mod batched_lookup;
 mod connect;
 mod entity;
 mod error;

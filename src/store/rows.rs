@@ -78,7 +78,7 @@ pub(super) const ENVELOPE: [Column; 4] = [
 ];
 
 /// The [`METADATA`] columns of one row.
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult)]
 pub(super) struct MetadataRow {
     uid: Uuid,
     tenant: String,
@@ -129,7 +129,7 @@ impl TryFrom<MetadataRow> for SecretRecord {
 }
 
 /// The [`METADATA`] and then the [`ENVELOPE`] columns of one row.
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult)]
 pub(super) struct SealedRow {
     #[sea_orm(nested)]
     metadata: MetadataRow,
@@ -150,6 +150,21 @@ impl SealedRow {
             wrapped_key: row.get(10)?,
             kek_id: row.get(11)?,
         })
+    }
+}
+
+impl SealedRow {
+    /// The row's tenant and name key.
+    pub(super) fn key(&self) -> (String, String) {
+        (
+            self.metadata.tenant.clone(),
+            self.metadata.name.to_ascii_lowercase(),
+        )
+    }
+
+    /// The row without its envelope.
+    pub(super) fn into_metadata(self) -> MetadataRow {
+        self.metadata
     }
 }
 

@@ -2,7 +2,7 @@
 //! statement, conditional where a concurrent writer could interfere, so a
 //! write either happens whole or not at all.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sea_orm::sea_query::Expr;
@@ -13,6 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::StoreError;
+use super::batched_lookup::BatchedLookups;
 use super::entity::{self, Column, Entity};
 use super::rows::{
     ENVELOPE, METADATA, MetadataRow, NewSecret, SealedRow, SecretRecord, StoredSecret, ValueUpdate,
@@ -22,13 +23,25 @@ use crate::domain::Provider;
 
 /// Queries over the `secrets` table.
 ///
-/// On a SQLite file, the reads of the request path run on a
-/// [`SqliteReader`], and through SeaORM only when it has no free
-/// connection; writes always go through SeaORM.
+/// Writes always go through SeaORM. Reads on the request path take the
+/// fastest route the database allows (see [`Reads`]).
 #[derive(Debug, Clone)]
 pub struct SecretStore {
     db: DatabaseConnection,
-    sqlite: Option<Arc<SqliteReads>>,
+    reads: Reads,
+}
+
+/// How the request path's reads reach the database.
+#[derive(Debug, Clone)]
+enum Reads {
+    /// SQLite on a file: on the [`SqliteReader`], through SeaORM only when
+    /// it has no free connection.
+    Sqlite(Arc<SqliteReads>),
+    /// PostgreSQL: lookups by name coalesced by [`BatchedLookups`];
+    /// listings through SeaORM.
+    Batched(Arc<BatchedLookups>),
+    /// Everything through SeaORM, one query per read.
+    Direct,
 }
 
 /// The SQLite reader, and the statements of the lookups by name, built once
@@ -42,37 +55,27 @@ struct SqliteReads {
 
 impl SecretStore {
     /// A store over an open, migrated connection. On a SQLite file this
-    /// also opens the read-only connections of the [`SqliteReader`].
+    /// opens the read-only connections of the [`SqliteReader`]; on
+    /// PostgreSQL it starts the [`BatchedLookups`] workers, so it must be
+    /// called on a Tokio runtime.
     pub fn open(db: DatabaseConnection) -> Result<Self, StoreError> {
-        let sqlite = match sqlite_file(&db) {
-            Some(path) => {
-                // One connection per thread that may run a read at once,
-                // and a spare.
-                let count = std::thread::available_parallelism().map_or(2, |n| n.get() + 1);
-                Some(Arc::new(SqliteReads {
-                    reader: SqliteReader::open(&path, count)?,
-                    find: metadata_by_name("", "")
-                        .into_model::<MetadataRow>()
-                        .into_statement(DbBackend::Sqlite)
-                        .sql,
-                    find_sealed: sealed_by_name("", "")
-                        .into_model::<SealedRow>()
-                        .into_statement(DbBackend::Sqlite)
-                        .sql,
-                }))
-            }
-            None => None,
+        let reads = match db.get_database_backend() {
+            DbBackend::Sqlite => match sqlite_file(&db) {
+                Some(path) => Reads::Sqlite(Arc::new(SqliteReads::open(&path)?)),
+                None => Reads::Direct,
+            },
+            DbBackend::Postgres => Reads::Batched(Arc::new(BatchedLookups::start(db.clone()))),
+            _ => Reads::Direct,
         };
-        Ok(Self { db, sqlite })
+        Ok(Self { db, reads })
     }
 
-    /// The same store without the SQLite reader: every query goes through
-    /// SeaORM, as on PostgreSQL.
+    /// The same store with every read through SeaORM, one query each.
     #[cfg(test)]
-    fn without_reader(&self) -> Self {
+    fn direct(&self) -> Self {
         Self {
             db: self.db.clone(),
-            sqlite: None,
+            reads: Reads::Direct,
         }
     }
 
@@ -128,22 +131,24 @@ impl SecretStore {
         tenant: &str,
         name_key: &str,
     ) -> Result<Option<SecretRecord>, StoreError> {
-        let on_reader = self.sqlite.as_deref().and_then(|sqlite| {
-            let params = (tenant, name_key);
-            sqlite
-                .reader
-                .query(&sqlite.find, params, 1, MetadataRow::from_sqlite)
-        });
-        let rows = match on_reader {
-            Some(rows) => rows?,
-            None => {
-                metadata_by_name(tenant, name_key)
-                    .into_model::<MetadataRow>()
-                    .all(&self.db)
-                    .await?
+        let row = match &self.reads {
+            Reads::Batched(lookups) => lookups
+                .find(tenant, name_key)
+                .await?
+                .map(SealedRow::into_metadata),
+            Reads::Sqlite(sqlite) => {
+                let params = (tenant, name_key);
+                match sqlite
+                    .reader
+                    .query(&sqlite.find, params, 1, MetadataRow::from_sqlite)
+                {
+                    Some(rows) => rows?.pop(),
+                    None => self.find_direct(tenant, name_key).await?,
+                }
             }
+            Reads::Direct => self.find_direct(tenant, name_key).await?,
         };
-        rows.into_iter().next().map(TryInto::try_into).transpose()
+        row.map(TryInto::try_into).transpose()
     }
 
     /// The metadata and sealed value of the secret `name_key` in `tenant`.
@@ -152,22 +157,45 @@ impl SecretStore {
         tenant: &str,
         name_key: &str,
     ) -> Result<Option<StoredSecret>, StoreError> {
-        let on_reader = self.sqlite.as_deref().and_then(|sqlite| {
-            let params = (tenant, name_key);
-            sqlite
-                .reader
-                .query(&sqlite.find_sealed, params, 1, SealedRow::from_sqlite)
-        });
-        let rows = match on_reader {
-            Some(rows) => rows?,
-            None => {
-                sealed_by_name(tenant, name_key)
-                    .into_model::<SealedRow>()
-                    .all(&self.db)
-                    .await?
+        let row = match &self.reads {
+            Reads::Batched(lookups) => lookups.find(tenant, name_key).await?,
+            Reads::Sqlite(sqlite) => {
+                let params = (tenant, name_key);
+                match sqlite
+                    .reader
+                    .query(&sqlite.find_sealed, params, 1, SealedRow::from_sqlite)
+                {
+                    Some(rows) => rows?.pop(),
+                    None => self.find_sealed_direct(tenant, name_key).await?,
+                }
             }
+            Reads::Direct => self.find_sealed_direct(tenant, name_key).await?,
         };
-        rows.into_iter().next().map(TryInto::try_into).transpose()
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn find_direct(
+        &self,
+        tenant: &str,
+        name_key: &str,
+    ) -> Result<Option<MetadataRow>, StoreError> {
+        let rows = metadata_by_name(tenant, name_key)
+            .into_model::<MetadataRow>()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn find_sealed_direct(
+        &self,
+        tenant: &str,
+        name_key: &str,
+    ) -> Result<Option<SealedRow>, StoreError> {
+        let rows = sealed_by_name(tenant, name_key)
+            .into_model::<SealedRow>()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().next())
     }
 
     /// Up to `limit` secrets of `tenant` whose name key sorts after `after`,
@@ -194,8 +222,8 @@ impl SecretStore {
 
         // On the reader, no LIMIT in the statement (see `find`): the reader
         // stops after `limit` rows instead.
-        let on_reader = match self.sqlite.as_deref() {
-            Some(sqlite) => {
+        let on_reader = match &self.reads {
+            Reads::Sqlite(sqlite) => {
                 let statement = query
                     .clone()
                     .into_model::<MetadataRow>()
@@ -207,7 +235,7 @@ impl SecretStore {
                     .reader
                     .query(sql, params, max_rows, MetadataRow::from_sqlite)
             }
-            None => None,
+            Reads::Batched(_) | Reads::Direct => None,
         };
         let rows = match on_reader {
             Some(rows) => rows?,
@@ -262,6 +290,25 @@ impl SecretStore {
     }
 }
 
+impl SqliteReads {
+    fn open(path: &Path) -> Result<Self, StoreError> {
+        // One connection per thread that may run a read at once, and a
+        // spare.
+        let count = std::thread::available_parallelism().map_or(2, |n| n.get() + 1);
+        Ok(Self {
+            reader: SqliteReader::open(path, count)?,
+            find: metadata_by_name("", "")
+                .into_model::<MetadataRow>()
+                .into_statement(DbBackend::Sqlite)
+                .sql,
+            find_sealed: sealed_by_name("", "")
+                .into_model::<SealedRow>()
+                .into_statement(DbBackend::Sqlite)
+                .sql,
+        })
+    }
+}
+
 /// The secret `name_key` in `tenant`.
 fn by_name(tenant: &str, name_key: &str) -> Select<Entity> {
     Entity::find()
@@ -302,7 +349,10 @@ mod tests {
         let db = crate::store::connect(&url).await.unwrap();
         crate::store::migrate(&db).await.unwrap();
         let store = SecretStore::open(db).unwrap();
-        assert!(store.sqlite.is_some(), "a SQLite file gets the reader");
+        assert!(
+            matches!(store.reads, Reads::Sqlite(_)),
+            "a SQLite file gets the reader"
+        );
         (dir, store)
     }
 
@@ -332,7 +382,7 @@ mod tests {
     #[tokio::test]
     async fn the_sqlite_reader_reads_what_seaorm_reads() {
         let (_dir, reader) = sqlite_store().await;
-        let seaorm = reader.without_reader();
+        let seaorm = reader.direct();
         let names = ["b-key", "A_key", "c.key"];
         for (n, name) in names.into_iter().enumerate() {
             let provider = if n == 1 {
@@ -376,7 +426,9 @@ mod tests {
     async fn reads_go_through_seaorm_while_every_reader_connection_is_busy() {
         let (_dir, store) = sqlite_store().await;
         store.insert(secret("k", Provider::Other, 0)).await.unwrap();
-        let sqlite = store.sqlite.as_deref().unwrap();
+        let Reads::Sqlite(sqlite) = &store.reads else {
+            panic!("SQLite reads");
+        };
         let _busy = sqlite.reader.hold_every_connection();
         let found = store.find_sealed("acme", "k").await.unwrap();
         assert_eq!(found, Some(secret("k", Provider::Other, 0)));
@@ -385,6 +437,7 @@ mod tests {
     #[tokio::test]
     async fn a_database_in_memory_has_no_reader() {
         let db = crate::store::connect("sqlite::memory:").await.unwrap();
-        assert!(SecretStore::open(db).unwrap().sqlite.is_none());
+        let store = SecretStore::open(db).unwrap();
+        assert!(matches!(store.reads, Reads::Direct));
     }
 }

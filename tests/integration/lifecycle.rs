@@ -66,6 +66,49 @@ on_both_backends! {
         assert_eq!(access.uid, created[0].uid);
     }
 
+    async fn concurrent_reads_of_many_secrets_each_get_their_own_answer(backend: Backend) {
+        let app = TestApp::spawn(backend).await;
+        for i in 0..12 {
+            app.create("acme", &format!("Key-{i}"), Provider::Other, &format!("value-{i}"))
+                .await
+                .unwrap();
+        }
+        app.create("globex", "Key-0", Provider::Other, "globex-value").await.unwrap();
+
+        // 300 reads at once, in mixed case, with misses among them: under
+        // load, lookups share queries (PostgreSQL) and must not mix up.
+        let reads = (0..300).map(|n| {
+            let app = &app;
+            async move {
+                let i = n % 14;
+                let (tenant, id) = match i {
+                    12 => ("globex", "KEY-0".to_owned()),
+                    13 => ("acme", format!("missing-{n}")),
+                    _ => ("acme", if n % 2 == 0 { format!("key-{i}") } else { format!("KEY-{i}") }),
+                };
+                let name = format!("tenants/{tenant}/secrets/{id}");
+                let access = app.access(&name).await;
+                let get = app.get(&name).await;
+                (i, access, get)
+            }
+        });
+        for (i, access, get) in join_all(reads).await {
+            match i {
+                12 => assert_eq!(access.unwrap().value, "globex-value"),
+                13 => {
+                    assert_eq!(access.unwrap_err().code(), Code::NotFound);
+                    assert_eq!(get.unwrap_err().code(), Code::NotFound);
+                }
+                _ => {
+                    let access = access.unwrap();
+                    assert_eq!(access.value, format!("value-{i}"));
+                    assert_eq!(access.name, format!("tenants/acme/secrets/Key-{i}"));
+                    assert_eq!(get.unwrap().uid, access.uid);
+                }
+            }
+        }
+    }
+
     async fn fifty_concurrent_creates_of_different_names_all_succeed(backend: Backend) {
         let app = TestApp::spawn(backend).await;
         let creates = (0..50).map(|i| {
