@@ -6,7 +6,10 @@
 #   bench/run.sh scale      ListSecrets at 100 / 100,000 and Access at 1,000 / 1,000,000
 #   bench/run.sh logcost    the headline SQLite run with RUST_LOG=warn
 #   bench/run.sh profile    perf profiles of the server per RPC (SQLite)
-#   bench/run.sh all        everything above but setup
+#   bench/run.sh latency    Health and Access at 1, 8 and 64 calls in flight (SQLite)
+#   bench/run.sh before     the headline RPCs against another server binary,
+#                           BEFORE_BIN=path/to/strongroom (e.g. an older commit's build)
+#   bench/run.sh all        everything above but setup and before
 #
 # Results go to bench/results/. Every server is started on
 # 127.0.0.1 and stopped by the benchmark itself. Pinning: the server (and
@@ -68,13 +71,30 @@ scale() {
     done
 }
 
+latency() {
+    for c in 1 8 64; do
+        load --db sqlite --secrets 1000 --concurrency "$c" --rpcs health,access,health \
+            --label "latency-c$c" | tee "$OUT/latency-sqlite-c$c.md"
+    done
+}
+
+before() {
+    [ -x "${BEFORE_BIN:-}" ] || { echo "set BEFORE_BIN to a strongroom binary" >&2; exit 2; }
+    for db in sqlite postgres; do
+        load --db "$db" --secrets 1000 --server-bin "$BEFORE_BIN" --rpcs health,access,get,list-first,health \
+            --label "before-$db" | tee "$OUT/before-$db.md"
+    done
+}
+
 profile() {
-    for rpc in health access get list-first update; do
-        load --db sqlite --secrets 1000 --rpcs "$rpc" --perf-phase "$rpc" --label "perf-$rpc" \
-            > "$OUT/profile-$rpc.md"
-        perf report -i "/tmp/strongroom-bench/perf-$rpc-sqlite.data" --no-children \
-            --sort dso,sym --stdio 2>/dev/null | python3 bench/perf_buckets.py \
-            > "$OUT/profile-$rpc.txt"
+    for db in sqlite postgres; do
+        for rpc in health access list-first update; do
+            load --db "$db" --secrets 1000 --rpcs "$rpc" --perf-phase "$rpc" \
+                --label "perf-$rpc" > "$OUT/profile-$db-$rpc.md"
+            perf report -i "/tmp/strongroom-bench/perf-$rpc-$db.data" --no-children \
+                --sort dso,sym --stdio 2>/dev/null | python3 bench/perf_buckets.py \
+                > "$OUT/profile-$db-$rpc.txt"
+        done
     done
 }
 
@@ -84,6 +104,8 @@ case "${1:-all}" in
     scale) build && scale ;;
     logcost) build && logcost ;;
     profile) build && profile ;;
-    all) build && headline && logcost && scale && profile ;;
-    *) echo "usage: $0 setup|headline|scale|logcost|profile|all" >&2; exit 2 ;;
+    latency) build && latency ;;
+    before) build && before ;;
+    all) build && headline && logcost && latency && scale && profile ;;
+    *) echo "usage: $0 setup|headline|scale|logcost|profile|latency|before|all" >&2; exit 2 ;;
 esac
