@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{CommandFactory as _, Parser as _};
 use strongroom::cli::{Cli, Command};
-use strongroom::{crypto, registry, startup, store, telemetry};
+use strongroom::{crypto, registry, startup, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -42,8 +42,7 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(database_url: &str) -> Result<(), Box<dyn Error>> {
-    let db = store::connect(database_url).await?;
-    store::migrate(&db).await?;
+    startup::open_database(database_url).await?;
     println!("migrations applied");
     Ok(())
 }

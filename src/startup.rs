@@ -121,9 +121,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         DeletePolicy::Refuse
     };
 
-    let database = |source| database_error(&args.database_url, source);
-    let db = store::connect(&args.database_url).await.map_err(database)?;
-    store::migrate(&db).await.map_err(database)?;
+    let db = open_database(&args.database_url).await?;
 
     // One local key today: values wrapped by another key would fail to
     // open, and new writes would mix keys in one database. Refuse early.
@@ -176,6 +174,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let _ = stop_registry.send(());
     tracing::info!("strongroom stopped");
     Ok(())
+}
+
+/// Opens the database at `url` and applies pending migrations; errors name
+/// the database (password hidden).
+pub async fn open_database(url: &str) -> Result<sea_orm::DatabaseConnection, StartupError> {
+    let database = |source| database_error(url, source);
+    let db = store::connect(url).await.map_err(database)?;
+    store::migrate(&db).await.map_err(database)?;
+    Ok(db)
 }
 
 fn database_error(url: &str, source: sea_orm::DbErr) -> StartupError {

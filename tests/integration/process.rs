@@ -673,3 +673,26 @@ async fn dev_registry_runs_on_its_own_and_serve_asks_it_before_deleting() {
     let (status, output) = registry.terminate();
     assert!(status.success(), "the registry stops on SIGTERM: {output}");
 }
+
+#[test]
+fn a_database_that_cannot_open_is_named_with_a_hint() {
+    // (Passwords in URLs are hidden by the same path; unit-tested in
+    // startup.rs, since a refused PostgreSQL connection takes 10 s to fail.)
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["migrate", "--database-url", "sqlite://missing.db"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("database sqlite://missing.db (add ?mode=rwc"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("unable to open database file").count(),
+        1,
+        "{stderr}"
+    );
+}
