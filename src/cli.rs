@@ -113,9 +113,9 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// Checks the combinations of options that exclude each other. Done
-    /// here rather than by clap, which counts a switch set to `false` in
-    /// the environment as given.
+    /// Checks the combinations of options that exclude each other, and
+    /// values clap cannot judge alone. Done here rather than by clap, which
+    /// counts a switch set to `false` in the environment as given.
     pub fn check(&self) -> Result<(), String> {
         let registry = self.registry.is_some();
         if self.dev && registry {
@@ -133,6 +133,9 @@ impl ServeArgs {
         }
         if self.dev_dir.is_some() && !self.dev {
             return Err("--dev-dir applies only with --dev".to_owned());
+        }
+        if self.registry_deadline.is_zero() {
+            return Err("--registry-deadline must be longer than 0s".to_owned());
         }
         Ok(())
     }

@@ -14,9 +14,16 @@ async fn main() -> ExitCode {
     if let Command::Serve(args) = &cli.command
         && let Err(message) = args.check()
     {
-        Cli::command()
-            .error(ErrorKind::ArgumentConflict, message)
-            .exit();
+        let mut command = Cli::command();
+        command.build();
+        let serve = command
+            .find_subcommand_mut("serve")
+            .expect("the CLI has a serve subcommand");
+        let message = format!(
+            "{message}\n(each option may also be set by its STRONGROOM_* variable: check the \
+             environment too)"
+        );
+        serve.error(ErrorKind::ArgumentConflict, message).exit();
     }
     telemetry::init(cli.log_format);
 

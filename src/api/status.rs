@@ -100,7 +100,8 @@ impl From<ServiceError> for Status {
                     ),
                     RegistryError::Failed(_)
                     | RegistryError::BadUrl { .. }
-                    | RegistryError::UnsupportedScheme { .. } => (
+                    | RegistryError::UnsupportedScheme { .. }
+                    | RegistryError::HasPath { .. } => (
                         "REGISTRY_UNAVAILABLE",
                         "the evaluator registry is unreachable or failed".to_owned(),
                     ),

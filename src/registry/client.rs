@@ -27,6 +27,12 @@ pub enum RegistryError {
         /// The URL as configured.
         url: String,
     },
+    /// The registry URL has a path; gRPC needs `http://host:port`.
+    #[error("registry URL {url:?} must be http://host:port, without a path")]
+    HasPath {
+        /// The URL as configured.
+        url: String,
+    },
     /// No answer within the deadline.
     #[error("registry did not answer within {0:?}")]
     DeadlineExceeded(Duration),
@@ -59,6 +65,12 @@ impl RegistryClient {
         // TODO(tls): accept https:// once tonic's TLS feature is enabled.
         if endpoint.uri().scheme_str() != Some("http") {
             return Err(RegistryError::UnsupportedScheme {
+                url: url.to_owned(),
+            });
+        }
+        // gRPC routes by service and method; a path would be dropped.
+        if !matches!(endpoint.uri().path(), "" | "/") {
+            return Err(RegistryError::HasPath {
                 url: url.to_owned(),
             });
         }
@@ -122,7 +134,13 @@ mod tests {
     async fn only_plain_http_urls_are_accepted() {
         let deadline = Duration::from_secs(1);
         assert!(RegistryClient::new("http://127.0.0.1:50052", deadline).is_ok());
-        for url in ["127.0.0.1:50052", "https://registry:443", "htp://x y"] {
+        assert!(RegistryClient::new("http://127.0.0.1:50052/", deadline).is_ok());
+        for url in [
+            "127.0.0.1:50052",
+            "https://registry:443",
+            "htp://x y",
+            "http://127.0.0.1:50052/registry",
+        ] {
             assert!(RegistryClient::new(url, deadline).is_err(), "{url}");
         }
     }

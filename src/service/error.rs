@@ -14,7 +14,7 @@ pub enum ServiceError {
     /// A secret with this name (ignoring case) exists in the tenant.
     #[error("secret {name} already exists")]
     AlreadyExists {
-        /// The requested resource name.
+        /// The existing secret's resource name, as it is spelled.
         name: String,
     },
     /// No secret has this name.

@@ -1,8 +1,11 @@
 //! Opening the database and applying migrations.
 
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::str::FromStr as _;
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait as _;
 
@@ -19,6 +22,9 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// "database is locked", and with full fsync on commit, so an acknowledged
 /// write survives a power cut.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        create_private_sqlite_file(url)?;
+    }
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
@@ -37,6 +43,37 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Creates the SQLite file of `url` readable by its owner only, when the URL
+/// asks for it to be created (`mode=rwc`) and it does not exist yet. SQLite
+/// would create it with the umask's mode (often 644); its `-wal` and `-shm`
+/// files take the database file's mode. Values are encrypted, but names and
+/// previews are not for other users to read.
+fn create_private_sqlite_file(url: &str) -> Result<(), DbErr> {
+    if !url.contains("mode=rwc") {
+        return Ok(());
+    }
+    let options =
+        SqliteConnectOptions::from_str(url).map_err(|e| DbErr::Custom(format!("{url}: {e}")))?;
+    let path = options.get_filename();
+    let in_memory = path
+        .to_str()
+        .is_some_and(|p| p.starts_with("file:") || p == ":memory:");
+    if in_memory || path.exists() {
+        return Ok(());
+    }
+    let created = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        // Someone else created it first: theirs stands.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(DbErr::Custom(format!("creating {}: {e}", path.display()))),
+    }
+}
+
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
@@ -47,6 +84,24 @@ mod tests {
     use sea_orm::{ConnectionTrait as _, Statement};
 
     use super::*;
+
+    #[tokio::test]
+    async fn a_new_sqlite_file_and_its_wal_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("private.db");
+        let db = connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        crate::store::migrate(&db).await.unwrap();
+        for file in ["private.db", "private.db-wal", "private.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+    }
 
     #[tokio::test]
     async fn sqlite_runs_in_wal_mode_with_a_busy_timeout_and_full_fsync() {

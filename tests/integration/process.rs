@@ -19,6 +19,18 @@ use crate::support::testdata;
 
 const BIN: &str = env!("CARGO_BIN_EXE_strongroom");
 
+/// A `strongroom` command that sees none of the caller's STRONGROOM_*
+/// variables, so each test sets exactly what it means.
+fn strongroom() -> Command {
+    let mut command = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("STRONGROOM_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// A running `strongroom` process whose standard error is collected.
 struct Process {
     child: Child,
@@ -27,7 +39,7 @@ struct Process {
 
 impl Process {
     fn start(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Process {
-        let mut child = Command::new(BIN)
+        let mut child = strongroom()
             .args(args)
             .envs(envs.iter().copied())
             .current_dir(dir)
@@ -344,11 +356,11 @@ fn serve_refuses_a_key_file_that_others_can_read() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("kek.key");
-    let keygen = Command::new(BIN).arg("keygen").arg(&key).output().unwrap();
+    let keygen = strongroom().arg("keygen").arg(&key).output().unwrap();
     assert!(keygen.status.success());
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
 
-    let output = Command::new(BIN)
+    let output = strongroom()
         .current_dir(dir.path())
         .args(["serve", "--listen", "127.0.0.1:0", "--key-file"])
         .arg(&key)
@@ -362,7 +374,7 @@ fn serve_refuses_a_key_file_that_others_can_read() {
 #[test]
 fn serve_without_any_key_says_how_to_provide_one() {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(BIN)
+    let output = strongroom()
         .current_dir(dir.path())
         .env_remove("STRONGROOM_KEY")
         .env_remove("STRONGROOM_KEY_FILE")
@@ -381,7 +393,7 @@ fn serve_without_any_key_says_how_to_provide_one() {
 async fn migrate_then_serve_with_a_key_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("prod.db").display());
-    let migrate = Command::new(BIN)
+    let migrate = strongroom()
         .args(["migrate", "--database-url", &db])
         .output()
         .unwrap();
@@ -513,7 +525,7 @@ async fn serve_refuses_a_database_written_under_another_key() {
 
     // Same database (./strongroom.db), another key.
     let other_key = STANDARD.encode([7u8; 32]);
-    let output = Command::new(BIN)
+    let output = strongroom()
         .current_dir(dir.path())
         .env("STRONGROOM_KEY", &other_key)
         .args(["serve", "--listen", "127.0.0.1:0", "--unchecked-deletes"])
@@ -522,13 +534,45 @@ async fn serve_refuses_a_database_written_under_another_key() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("wrapped by key-encryption key"), "{stderr}");
+
+    // With the development key lost, --dev generates a new one, which the
+    // database refuses; the useless new key is not left behind.
+    let dev_key = dir.path().join("strongroom-dev/kek.key");
+    std::fs::remove_file(&dev_key).unwrap();
+    let output = strongroom()
+        .current_dir(dir.path())
+        .env_remove("STRONGROOM_KEY")
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(!dev_key.exists(), "the generated key was removed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_given_key_wins_over_the_development_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = STANDARD.encode([5u8; 32]);
+    let server = Process::start(
+        dir.path(),
+        &["serve", "--dev", "--listen", "127.0.0.1:0"],
+        &[("STRONGROOM_KEY", key.as_str())],
+    );
+    server.listening_address();
+    let (status, output) = server.terminate();
+    assert!(status.success(), "{output}");
+    assert!(
+        !dir.path().join("strongroom-dev/kek.key").exists(),
+        "{output}"
+    );
+    assert!(!output.contains("generated a development key"), "{output}");
 }
 
 /// `strongroom serve ARGS` with `envs`, expected to refuse to start: its
 /// exit code and standard error.
 fn refused_serve(args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(BIN)
+    let output = strongroom()
         .current_dir(dir.path())
         .env("STRONGROOM_KEY", STANDARD.encode([1u8; 32]))
         .envs(envs.iter().copied())
@@ -545,8 +589,9 @@ fn options_that_exclude_each_other_are_refused_with_a_usage_error() {
     let registry = ["--registry", "http://127.0.0.1:1"];
     /// Arguments, environment, and what the error says.
     type Refused<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let refused: [Refused; 5] = [
+    let refused: [Refused; 6] = [
         (&["--dev", registry[0], registry[1]], &[], "drop --registry"),
+        (&["--registry-deadline", "0s"], &[], "longer than 0s"),
         (
             &["--dev", "--unchecked-deletes"],
             &[],
@@ -679,7 +724,7 @@ fn a_database_that_cannot_open_is_named_with_a_hint() {
     // (Passwords in URLs are hidden by the same path; unit-tested in
     // startup.rs, since a refused PostgreSQL connection takes 10 s to fail.)
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(BIN)
+    let output = strongroom()
         .current_dir(dir.path())
         .args(["migrate", "--database-url", "sqlite://missing.db"])
         .output()
