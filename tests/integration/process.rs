@@ -131,6 +131,24 @@ impl Drop for Process {
     }
 }
 
+/// CreateSecret of `tenants/acme/secrets/k`.
+fn secret_k(provider: Provider, value: &str) -> pb::CreateSecretRequest {
+    pb::CreateSecretRequest {
+        parent: "tenants/acme".into(),
+        secret_id: "k".into(),
+        provider: provider.into(),
+        value: value.into(),
+    }
+}
+
+/// An unconditional DeleteSecret of `tenants/acme/secrets/k`.
+fn delete_k() -> pb::DeleteSecretRequest {
+    pb::DeleteSecretRequest {
+        name: "tenants/acme/secrets/k".into(),
+        etag: String::new(),
+    }
+}
+
 async fn client(addr: &str) -> SecretsServiceClient<Channel> {
     SecretsServiceClient::connect(format!("http://{addr}"))
         .await
@@ -413,17 +431,11 @@ async fn migrate_then_serve_with_a_key_from_the_environment() {
         ],
     );
     let mut client = client(&server.listening_address()).await;
-    let request = pb::CreateSecretRequest {
-        parent: "tenants/acme".into(),
-        secret_id: "k".into(),
-        provider: Provider::Replicate.into(),
-        value: "r8_value".into(),
-    };
-    client.create_secret(request).await.unwrap();
-    let delete = pb::DeleteSecretRequest {
-        name: "tenants/acme/secrets/k".into(),
-        etag: String::new(),
-    };
+    client
+        .create_secret(secret_k(Provider::Replicate, "r8_value"))
+        .await
+        .unwrap();
+    let delete = delete_k();
     client.delete_secret(delete).await.unwrap();
     let (status, output) = server.terminate();
     assert!(status.success(), "{output}");
@@ -514,13 +526,10 @@ async fn serve_refuses_a_database_written_under_another_key() {
         &[],
     );
     let mut client = client(&server.listening_address()).await;
-    let request = pb::CreateSecretRequest {
-        parent: "tenants/acme".into(),
-        secret_id: "k".into(),
-        provider: Provider::Openai.into(),
-        value: "sk-value".into(),
-    };
-    client.create_secret(request).await.unwrap();
+    client
+        .create_secret(secret_k(Provider::Openai, "sk-value"))
+        .await
+        .unwrap();
     assert!(server.terminate().0.success());
 
     // Same database (./strongroom.db), another key.
@@ -690,17 +699,11 @@ async fn dev_registry_runs_on_its_own_and_serve_asks_it_before_deleting() {
         &[("STRONGROOM_KEY", key.as_str())],
     );
     let mut client = client(&server.listening_address()).await;
-    let request = pb::CreateSecretRequest {
-        parent: "tenants/acme".into(),
-        secret_id: "k".into(),
-        provider: Provider::Groq.into(),
-        value: "gsk_value".into(),
-    };
-    client.create_secret(request).await.unwrap();
-    let delete = pb::DeleteSecretRequest {
-        name: "tenants/acme/secrets/k".into(),
-        etag: String::new(),
-    };
+    client
+        .create_secret(secret_k(Provider::Groq, "gsk_value"))
+        .await
+        .unwrap();
+    let delete = delete_k();
     let refused = client.delete_secret(delete.clone()).await.unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert!(
