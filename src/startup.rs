@@ -238,6 +238,8 @@ fn load_key(args: &ServeArgs) -> Result<(LocalKeyProvider, Option<PathBuf>), Sta
     if let Some(path) = &args.key_file {
         return Ok((LocalKeyProvider::from_file(path)?, None));
     }
+    // TODO(key-env): the variable stays in the environment (removing it is
+    // unsafe once threads run); prefer --key-file outside development.
     if let Ok(text) = std::env::var(KEY_ENV) {
         return Ok((LocalKeyProvider::from_base64(&text, KEY_ENV)?, None));
     }

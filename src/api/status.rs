@@ -141,6 +141,8 @@ impl From<ServiceError> for Status {
                     details,
                 )
             }
+            // TODO(kek-id): a row whose key id was altered reads as an unknown
+            // key (INTERNAL), not DATA_LOSS; start-up refuses foreign ids.
             ServiceError::KeyProvider(
                 KeyProviderError::UnknownKey { .. }
                 | KeyProviderError::Unauthentic

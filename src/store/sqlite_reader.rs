@@ -26,6 +26,9 @@ use rusqlite::types::Value as SqliteValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Params, ParamsFromIter, Row};
 use sea_orm::{DbBackend, Statement, Value};
 
+// TODO(blocking): a page-cache miss is a disk read on a Tokio worker thread;
+// on slow storage, move these reads to a small blocking pool of their own.
+
 /// Prepared statements kept per connection: the lookups and listing shapes
 /// of the request path, with room to spare.
 const STATEMENT_CACHE: usize = 32;
