@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, DbBackend, EntityTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _, Select,
+    FromQueryResult, QueryFilter as _, QueryOrder as _, QuerySelect as _, Select,
 };
 use uuid::Uuid;
 
@@ -136,17 +136,17 @@ impl SecretStore {
                 .find(tenant, name_key)
                 .await?
                 .map(SealedRow::into_metadata),
-            Reads::Sqlite(sqlite) => {
-                let params = (tenant, name_key);
-                match sqlite
-                    .reader
-                    .query(&sqlite.find, params, 1, MetadataRow::from_sqlite)
-                {
-                    Some(rows) => rows?.pop(),
-                    None => self.find_direct(tenant, name_key).await?,
-                }
+            Reads::Sqlite(_) | Reads::Direct => {
+                let sql: fn(&SqliteReads) -> &str = |sqlite| &sqlite.find;
+                self.row_by_name(
+                    tenant,
+                    name_key,
+                    sql,
+                    MetadataRow::from_sqlite,
+                    metadata_by_name,
+                )
+                .await?
             }
-            Reads::Direct => self.find_direct(tenant, name_key).await?,
         };
         row.map(TryInto::try_into).transpose()
     }
@@ -159,40 +159,44 @@ impl SecretStore {
     ) -> Result<Option<StoredSecret>, StoreError> {
         let row = match &self.reads {
             Reads::Batched(lookups) => lookups.find(tenant, name_key).await?,
-            Reads::Sqlite(sqlite) => {
-                let params = (tenant, name_key);
-                match sqlite
-                    .reader
-                    .query(&sqlite.find_sealed, params, 1, SealedRow::from_sqlite)
-                {
-                    Some(rows) => rows?.pop(),
-                    None => self.find_sealed_direct(tenant, name_key).await?,
-                }
+            Reads::Sqlite(_) | Reads::Direct => {
+                let sql: fn(&SqliteReads) -> &str = |sqlite| &sqlite.find_sealed;
+                self.row_by_name(
+                    tenant,
+                    name_key,
+                    sql,
+                    SealedRow::from_sqlite,
+                    sealed_by_name,
+                )
+                .await?
             }
-            Reads::Direct => self.find_sealed_direct(tenant, name_key).await?,
         };
         row.map(TryInto::try_into).transpose()
     }
 
-    async fn find_direct(
+    /// The row of the secret `name_key` in `tenant`: on the SQLite reader
+    /// with the statement `sql` picks, when there is a reader and it can
+    /// take the query now; otherwise through SeaORM with `query`, which is
+    /// only built then.
+    async fn row_by_name<M>(
         &self,
         tenant: &str,
         name_key: &str,
-    ) -> Result<Option<MetadataRow>, StoreError> {
-        let rows = metadata_by_name(tenant, name_key)
-            .into_model::<MetadataRow>()
-            .all(&self.db)
-            .await?;
-        Ok(rows.into_iter().next())
-    }
-
-    async fn find_sealed_direct(
-        &self,
-        tenant: &str,
-        name_key: &str,
-    ) -> Result<Option<SealedRow>, StoreError> {
-        let rows = sealed_by_name(tenant, name_key)
-            .into_model::<SealedRow>()
+        sql: fn(&SqliteReads) -> &str,
+        from_sqlite: fn(&rusqlite::Row<'_>) -> rusqlite::Result<M>,
+        query: fn(&str, &str) -> Select<Entity>,
+    ) -> Result<Option<M>, StoreError>
+    where
+        M: FromQueryResult + Send + Sync,
+    {
+        if let Reads::Sqlite(sqlite) = &self.reads {
+            let params = (tenant, name_key);
+            if let Some(rows) = sqlite.reader.query(sql(sqlite), params, 1, from_sqlite) {
+                return Ok(rows?.pop());
+            }
+        }
+        let rows = query(tenant, name_key)
+            .into_model::<M>()
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().next())
